@@ -1,0 +1,1 @@
+"""Claims, verdicts, the report, figures and the command line (``python -m compare``)."""

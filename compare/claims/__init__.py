@@ -1,0 +1,1 @@
+"""One module per paper; each registers its claims with :func:`compare.registry.claim`."""

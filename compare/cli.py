@@ -1,0 +1,66 @@
+"""Command line: ``python -m compare list | run | figures | bench``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from compare.registry import PAPERS, all_claims, select
+from compare.runner import make_profile, run_claims
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m compare", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the registered claims")
+    for name, text in (
+        ("run", "run claims, write the report and their figures"),
+        ("figures", "run the claims that draw figures and write only the figures"),
+    ):
+        c = sub.add_parser(name, help=text)
+        c.add_argument("--paper", choices=sorted(PAPERS), help="only this paper's claims")
+        if name == "run":
+            c.add_argument("--claim", help="only the claim with this id")
+            c.add_argument(
+                "--strict", action="store_true", help="exit 1 if any claim does not pass"
+            )
+        c.add_argument("--profile", choices=("quick", "full"), default="quick")
+        c.add_argument("--no-progress", action="store_true", help="no progress bars")
+    b = sub.add_parser("bench", help="print training and Jacobian throughput")
+    b.add_argument("--steps", type=int, default=10_000, help="training steps timed (default 10000)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "list":
+        for c in all_claims():
+            print(f"{c.id:55s} {c.kind:8s} {c.statement}")
+        return 0
+    if args.command == "bench":
+        from compare.bench import run_bench
+
+        run_bench(steps=args.steps)
+        return 0
+    profile = make_profile(args.profile)
+    claims = select(args.paper, getattr(args, "claim", None))
+    partial = args.paper is not None or getattr(args, "claim", None) is not None
+    figures_only = args.command == "figures"
+    results = run_claims(
+        claims,
+        profile,
+        report=not figures_only,
+        figures=True,
+        progress=not args.no_progress,
+        merge=partial,
+    )
+    failed = [r["id"] for r in results if r["verdict"] != "pass"]
+    if not figures_only:
+        print(
+            f"{len(results) - len(failed)}/{len(results)} claims pass; report in {profile.reports_dir}"
+        )
+        for cid in failed:
+            print(f"  not passing: {cid}", file=sys.stderr)
+    return 1 if (getattr(args, "strict", False) and failed) else 0

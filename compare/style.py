@@ -1,0 +1,112 @@
+"""One figure style for the project, and the writer of figures with their JSON sidecars."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["PALETTE", "RC", "fit_loglog_slope", "git_revision", "save_figure", "to_jsonable"]
+
+RC = {
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.5,
+    "lines.linewidth": 1.4,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+#: Theory is drawn in black/dark lines, measurements in colour.
+PALETTE = {
+    "theory": "#222222",
+    "exact": "#1f77b4",
+    "trained": "#d62728",
+    "alt": "#2ca02c",
+    "band": "#d62728",
+}
+
+
+def git_revision() -> str:
+    """Short git revision of the working tree, with ``-dirty`` if it has uncommitted changes."""
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return rev + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def to_jsonable(obj):
+    """Numpy arrays and scalars to lists and floats, recursively."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        v = float(obj)
+        return v if np.isfinite(v) else str(v)
+    return obj
+
+
+def fit_loglog_slope(x, y) -> tuple[float, float]:
+    """Least-squares slope of log y against log x and its standard error."""
+    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    if lx.size < 3:
+        raise ValueError(f"need at least 3 points to fit a slope with an error (got {lx.size})")
+    a = np.vstack([lx, np.ones_like(lx)]).T
+    coef, _res, *_ = np.linalg.lstsq(a, ly, rcond=None)
+    resid = ly - a @ coef
+    dof = lx.size - 2
+    s2 = float(resid @ resid) / dof
+    cov = s2 * np.linalg.inv(a.T @ a)
+    return float(coef[0]), float(np.sqrt(cov[0, 0]))
+
+
+def save_figure(spec, paper: str, figures_dir: Path, *, seed: int, profile: str) -> Path:
+    """Render a :class:`compare.claim.FigureSpec` to ``<figures_dir>/<paper>/<name>.png`` plus ``.json``."""
+    out = Path(figures_dir) / paper
+    out.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(RC):
+        fig = plt.figure()
+        spec.draw(fig, spec.data)
+        png = out / f"{spec.name}.png"
+        fig.savefig(png)
+        plt.close(fig)
+    sidecar = {
+        "figure": f"{paper}/{spec.name}.png",
+        "profile": profile,
+        "seed": seed,
+        "git_revision": git_revision(),
+        "config": to_jsonable(spec.config),
+        "data": to_jsonable(spec.data),
+    }
+    (out / f"{spec.name}.json").write_text(json.dumps(sidecar, indent=1) + "\n")
+    return png

@@ -1,0 +1,135 @@
+"""Training: determinism, learning, the cache (hits, atomic writes, killed runs)."""
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from empirical import cache
+from empirical.data import sample
+from empirical.models import NetworkConfig
+from empirical.training import TrainingConfig, fit, train
+from theory.distributions import LinearGaussian
+
+SPEC = LinearGaussian([1.0], 2)
+SMALL = NetworkConfig(width=32, depth=2)
+
+
+def _cfg(steps=400, chunk=200):
+    return TrainingConfig(
+        steps=steps, chunk_steps=chunk, warmup_steps=50, n_data=2_000, batch_size=128
+    )
+
+
+class TestConfig:
+    def test_validation(self):
+        with pytest.raises(ValueError, match="multiple of chunk_steps"):
+            TrainingConfig(steps=1_500, chunk_steps=1_000)
+        with pytest.raises(ValueError, match="sigma_min"):
+            TrainingConfig(sigma_min=1.0, sigma_max=0.5)
+        with pytest.raises(ValueError, match="learning_rate"):
+            TrainingConfig(learning_rate=0.0)
+        with pytest.raises(ValueError, match="warmup_steps"):
+            TrainingConfig(steps=1_000, warmup_steps=1_000)
+
+
+class TestFit:
+    def test_same_seed_same_numbers(self, rng):
+        data = sample(SPEC, 1_000, 0)
+        a = fit(data, SMALL, _cfg(), seed=3, progress=False)
+        b = fit(data, SMALL, _cfg(), seed=3, progress=False)
+        c = fit(data, SMALL, _cfg(), seed=4, progress=False)
+        x = rng.standard_normal((10, 2))
+        np.testing.assert_array_equal(a.score(x, 0.3), b.score(x, 0.3))
+        assert a.meta["loss_per_chunk"] == b.meta["loss_per_chunk"]
+        assert not np.array_equal(a.score(x, 0.3), c.score(x, 0.3))
+
+    def test_loss_decreases_and_score_improves(self, rng):
+        data = sample(SPEC, 2_000, 0)
+        model = fit(data, SMALL, _cfg(steps=2_000, chunk=500), seed=0, progress=False)
+        losses = model.meta["loss_per_chunk"]
+        assert losses[-1] < 0.8 * losses[0]
+        # the normal stiffness σ²·s_normal → 1 is learnt first: training must at least halve the error
+        untrained = fit(data, SMALL, _cfg(steps=200, chunk=200), seed=0, progress=False)
+        x = sample(SPEC, 200, rng) + 0.1 * rng.standard_normal((200, 2))
+
+        def stiffness_error(m):
+            return abs(np.median(-m.jacobian(x, 0.1)[:, 1, 1]) * 0.1**2 - 1)
+
+        assert stiffness_error(untrained) > 0.3  # so that this test can fail
+        assert stiffness_error(model) < 0.5 * stiffness_error(untrained)
+
+    def test_bad_data(self):
+        with pytest.raises(ValueError, match="data"):
+            fit(np.zeros(5), SMALL, _cfg(), seed=0, progress=False)
+        with pytest.raises(ValueError, match="data"):
+            fit(np.full((5, 2), np.nan), SMALL, _cfg(), seed=0, progress=False)
+
+
+class TestCache:
+    def test_second_call_hits_the_cache(self, model_cache, rng):
+        first = train(SPEC, SMALL, _cfg(), seed=0, progress=False)
+        second = train(SPEC, SMALL, _cfg(), seed=0, progress=False)
+        assert (first.meta["cache"], second.meta["cache"]) == ("miss", "hit")
+        x = rng.standard_normal((8, 2))
+        np.testing.assert_array_equal(first.score(x, 0.2), second.score(x, 0.2))
+        assert (
+            second.meta["seconds"] == first.meta["seconds"]
+        )  # the training record travels with the weights
+        assert len(list(model_cache.glob("*.npz"))) == 1
+
+    def test_key_changes_with_every_input(self):
+        base = {
+            "spec": SPEC.to_dict(),
+            "network": SMALL.to_dict(),
+            "training": _cfg().to_dict(),
+            "seed": 0,
+        }
+        keys = {cache.cache_key(base)}
+        keys.add(cache.cache_key({**base, "seed": 1}))
+        keys.add(cache.cache_key({**base, "spec": LinearGaussian([2.0], 2).to_dict()}))
+        keys.add(cache.cache_key({**base, "training": _cfg(steps=600).to_dict()}))
+        keys.add(cache.cache_key({**base, "network": NetworkConfig(width=33, depth=2).to_dict()}))
+        assert len(keys) == 5
+
+    def test_interrupted_write_leaves_nothing(self, model_cache, monkeypatch):
+        def broken_savez(f, **arrays):
+            f.write(b"PK\x03\x04 half a zip file")
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(np, "savez", broken_savez)
+        with pytest.raises(KeyboardInterrupt):
+            train(SPEC, SMALL, _cfg(), seed=0, progress=False)
+        assert list(model_cache.iterdir()) == []
+
+    def test_mismatched_or_corrupt_entries_do_not_load(self, model_cache):
+        model = train(SPEC, SMALL, _cfg(), seed=0, progress=False)
+        path = next(model_cache.glob("*.npz"))
+        other = train(SPEC, NetworkConfig(width=16, depth=2), _cfg(), seed=0, progress=False)
+        assert cache.load(path, other.network) is None  # shapes differ
+        path.write_bytes(path.read_bytes()[:100])
+        assert cache.load(path, model.network) is None
+
+    @pytest.mark.slow
+    def test_killed_training_leaves_no_entry(self, model_cache):
+        script = textwrap.dedent(
+            """
+            from empirical.models import NetworkConfig
+            from empirical.training import TrainingConfig, train
+            from theory.distributions import LinearGaussian
+            train(LinearGaussian([1.0], 2), NetworkConfig(width=32, depth=2),
+                  TrainingConfig(steps=1_000_000, chunk_steps=1_000, n_data=2_000), seed=0, progress=False)
+            """
+        )
+        proc = subprocess.Popen([sys.executable, "-c", script])
+        try:
+            time.sleep(10)  # import, compile, then some thousands of steps
+            assert proc.poll() is None, "training finished before it could be killed"
+        finally:
+            proc.kill()
+            proc.wait()
+        entries = list(model_cache.glob("*.npz")) if model_cache.exists() else []
+        assert entries == []

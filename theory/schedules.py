@@ -1,0 +1,109 @@
+r"""Noise schedules: variance exploding (VE) and variance preserving / Ornstein–Uhlenbeck (VP).
+
+Conventions
+-----------
+VE:  :math:`x_\sigma = x_0 + \sigma \varepsilon`, noise level :math:`\sigma > 0`.
+
+VP:  :math:`x_t = a_t x_0 + \sqrt{v_t}\, \varepsilon` with :math:`a_t = e^{-t}`,
+:math:`v_t = 1 - e^{-2t}` (the OU process :math:`dx = -x\,dt + \sqrt{2}\, dW`).
+
+Dividing a VP state by :math:`a_t` gives a VE state, :math:`x_t / a_t = x_0 + \sigma \varepsilon` with
+:math:`\sigma^2 = v_t / a_t^2 = e^{2t} - 1`, so every VP quantity follows from its VE counterpart
+(paper000 §1.2: "replace σ² by the noise-to-signal ratio v_t / a_t²").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from theory._validation import check_positive
+
+__all__ = [
+    "geometric_grid",
+    "ve_sigma_to_vp_t",
+    "vp_a",
+    "vp_score_from_ve",
+    "vp_t_to_ve_sigma",
+    "vp_v",
+]
+
+
+def vp_a(t) -> np.ndarray:
+    r"""Signal scale of the VP/OU process, :math:`a_t = e^{-t}` (VP convention)."""
+    return np.exp(-check_positive("t", t))
+
+
+def vp_v(t) -> np.ndarray:
+    r"""Noise variance of the VP/OU process, :math:`v_t = 1 - e^{-2t}` (VP convention).
+
+    Computed as ``-expm1(-2t)`` so that it keeps full relative precision for tiny t.
+    """
+    return -np.expm1(-2.0 * check_positive("t", t))
+
+
+def vp_t_to_ve_sigma(t) -> np.ndarray:
+    r"""VE noise level with the same noise-to-signal ratio as VP time t.
+
+    Notes
+    -----
+    .. math:: \sigma(t) = \sqrt{v_t / a_t^2} = \sqrt{e^{2t} - 1} = e^{t}\sqrt{1 - e^{-2t}}
+
+    computed as ``exp(t) * sqrt(-expm1(-2t))``: exact to rounding for tiny t, and no overflow of
+    :math:`e^{2t}` for 354 < t < 709 where σ itself is still representable.
+    """
+    t = check_positive("t", t)
+    return np.exp(t) * np.sqrt(-np.expm1(-2.0 * t))
+
+
+def ve_sigma_to_vp_t(sigma) -> np.ndarray:
+    r"""Inverse of :func:`vp_t_to_ve_sigma`: :math:`t = \tfrac12 \log(1 + \sigma^2)`.
+
+    For σ > 1 it is evaluated as :math:`\log\sigma + \tfrac12\log(1 + \sigma^{-2})`, so that
+    σ² does not overflow for σ > 1.3e154.
+    """
+    sigma = check_positive("sigma", sigma)
+    big = sigma > 1.0
+    r = np.divide(1.0, sigma, out=np.array(sigma, copy=True), where=big)  # min(σ, 1/σ)
+    return 0.5 * np.log1p(r**2) + np.where(big, np.log(sigma), 0.0)
+
+
+def vp_score_from_ve(score_ve: Callable) -> Callable:
+    r"""Turn a VE score ``score_ve(x, sigma)`` into the VP score ``score_vp(x, t)`` of the same data.
+
+    Notes
+    -----
+    If :math:`p^{VE}_\sigma` is the law of :math:`x_0 + \sigma\varepsilon`, the VP marginal is
+    :math:`p^{VP}_t(x) = a_t^{-d}\, p^{VE}_{\sigma(t)}(x / a_t)`, hence
+
+    .. math:: \nabla_x \log p^{VP}_t(x) = a_t^{-1}\, \nabla \log p^{VE}_{\sigma(t)}(x / a_t),
+              \qquad \sigma(t)^2 = v_t / a_t^2 .
+
+    The Jacobian maps the same way with :math:`a_t^{-2}`. ``t`` is a scalar or one value per point
+    (shape (n,) for ``x`` of shape (n, d)).
+    """
+
+    def score_vp(x, t):
+        a = vp_a(t)
+        sigma = vp_t_to_ve_sigma(t)
+        a_x = a[..., None] if np.ndim(a) else a  # one t per point scales that point's row of x
+        return score_ve(np.asarray(x, dtype=np.float64) / a_x, sigma) / a_x
+
+    return score_vp
+
+
+def geometric_grid(start, stop, n: int) -> np.ndarray:
+    r"""``n`` points from ``start`` to ``stop`` (both included), equally spaced in log.
+
+    Works in either direction: ``geometric_grid(80, 0.002, 18)`` is a decreasing sampling grid.
+
+    Notes
+    -----
+    .. math:: g_i = \text{start}\,(\text{stop}/\text{start})^{i/(n-1)}, \quad i = 0, \dots, n-1
+    """
+    start = float(check_positive("start", start))
+    stop = float(check_positive("stop", stop))
+    if int(n) != n or n < 2:
+        raise ValueError(f"n must be an integer >= 2 (got {n})")
+    return np.geomspace(start, stop, int(n))
