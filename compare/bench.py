@@ -22,7 +22,7 @@ from empirical.models import NetworkConfig, ScoreModel, build_network
 from empirical.training import TrainingConfig, fit
 from theory.distributions import LinearGaussian
 
-__all__ = ["dsm_flops_per_step", "matmul_gflops", "run_bench"]
+__all__ = ["dsm_flops_per_step", "layer_matmul_gflops", "matmul_gflops", "run_bench"]
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 20) -> float:
@@ -36,6 +36,21 @@ def matmul_gflops(n: int = 2048, repeats: int = 20) -> float:
         f(a, a).block_until_ready()
         best = min(best, time.perf_counter() - t)
     return 2 * n**3 / best / 1e9
+
+
+def layer_matmul_gflops(m: int = 512, k: int = 128, n: int = 128, repeats: int = 2_000) -> float:
+    """GFLOP/s of the network's own layer product (batch × width × width), chained so XLA cannot hoist it."""
+    a = jnp.ones((m, k), jnp.float32)
+    b = jnp.ones((k, n), jnp.float32) / k
+
+    @jax.jit
+    def chain(x):
+        return jax.lax.fori_loop(0, repeats, lambda i, y: (y @ b)[:, :k], x)
+
+    chain(a).block_until_ready()
+    t = time.perf_counter()
+    chain(a).block_until_ready()
+    return 2 * m * k * n * repeats / (time.perf_counter() - t) / 1e9
 
 
 def dsm_flops_per_step(config: NetworkConfig, d: int, batch: int) -> float:
@@ -89,6 +104,7 @@ def run_bench(steps: int = 10_000) -> None:
     mm = matmul_gflops()
     sps, gflops, train_s = _training(steps)
     mm_after = matmul_gflops()
+    layer = layer_matmul_gflops()
     jps = _jacobians()
     with tempfile.TemporaryDirectory() as cache:
         cold = _validate_quick_seconds(cache)
@@ -102,6 +118,10 @@ def run_bench(steps: int = 10_000) -> None:
         ),
         ("  training matmul rate", f"{gflops:.1f} GFLOP/s"),
         ("  ratio to matmul (goal ≥ 0.40, later 0.70)", f"{gflops / mm_ref:.2f}"),
+        (
+            "matmul 512×128 @ 128×128 (the hidden layer's shape)",
+            f"{layer:.1f} GFLOP/s = {layer / mm_ref:.2f} of peak",
+        ),
         ("score Jacobians, d = 100, 500 points (jacfwd)", f"{jps:.0f} Jacobians/s"),
         ("python -m compare run --profile quick, cold cache", f"{cold:.1f} s"),
         ("python -m compare run --profile quick, warm cache", f"{warm:.1f} s"),

@@ -1,0 +1,1 @@
+"""Everything measured: data, networks, training, samplers, Jacobians and metrics (JAX for networks)."""

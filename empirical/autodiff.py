@@ -63,8 +63,15 @@ def log_density_fn(spec):
 def _apply(spec, fn, x, sigma):
     pts, single = as_points(x, spec.d)
     sig = as_sigma(sigma, pts.shape[0])
+
+    # lax.map, not vmap: with jaxlib 0.10.2 on the CPU, a vmapped batch of these Hessians (batched
+    # LAPACK solve/slogdet under x64) was seen to hang forever with every XLA worker idle.
+    @jax.jit
+    def over_points(xs, ss):
+        return jax.lax.map(lambda args: fn(*args), (xs, ss))
+
     with jax.enable_x64(True):
-        out = np.asarray(jax.jit(jax.vmap(fn))(jnp.asarray(pts), jnp.asarray(sig)))
+        out = np.asarray(over_points(jnp.asarray(pts), jnp.asarray(sig)))
     return out[0] if single else out
 
 

@@ -258,7 +258,7 @@ def _draw_staircase(fig, data):
     ax.set_xlabel("noise level σ (VE)")
     ax.set_ylabel("local dimension d_loc (rule D1: σ² s_i < c)")
     ax.set_title("Local-dimension staircase, d = 8, k = 4, λ = (4, 1, 1/4, 1/16)")
-    ax.legend(ncol=2)
+    ax.legend(loc="lower left", frameon=True)
 
 
 def _draw_singular_values(fig, data):
@@ -290,7 +290,9 @@ def _draw_singular_values(fig, data):
     ax.set_yscale("log")
     ax.set_xlabel("noise level σ (VE)")
     ax.set_ylabel("singular values s_i of the score Jacobian")
-    ax.set_title(f"Trained Jacobian spectrum; normal slope {slope:.3f} ± {err:.3f} (predicted −2)")
+    ax.set_title(
+        f"Trained Jacobian spectrum; fitted normal slope {slope:.4f} ± {err:.1g} (predicted −2)"
+    )
     ax.legend()
 
 
