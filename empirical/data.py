@@ -7,7 +7,7 @@ import numpy as np
 from theory._validation import check_positive
 from theory.distributions import FiniteSet, GaussianMixture, LinearGaussian
 
-__all__ = ["add_noise", "sample"]
+__all__ = ["add_noise", "linear_manifold", "random_projection", "sample"]
 
 
 def _rng(seed) -> np.random.Generator:
@@ -60,3 +60,24 @@ def add_noise(x0, sigma, seed) -> np.ndarray:
             )
         s = s[:, None]
     return x0 + s * _rng(seed).standard_normal(x0.shape)
+
+
+def random_projection(n_ambient: int, n_latent: int, seed) -> np.ndarray:
+    """F ∈ R^{N×D} with i.i.d. N(0, 1/N) entries (paper001 §2.2, the note's variant (a)), seeded."""
+    n_ambient, n_latent = _count(n_ambient), _count(n_latent)
+    if n_latent >= n_ambient:
+        raise ValueError(f"n_latent must be < n_ambient = {n_ambient} (got {n_latent})")
+    return _rng(seed).standard_normal((n_ambient, n_latent)) / np.sqrt(n_ambient)
+
+
+def linear_manifold(projection, taus) -> GaussianMixture:
+    """Data x_0 = F z, z ~ N(0, diag(τ)): the Gaussian N(0, F diag(τ) Fᵀ) of rank D (paper001 §2.2)."""
+    f = np.asarray(projection, dtype=np.float64)
+    taus = check_positive("taus", taus)
+    if f.ndim != 2 or taus.shape != (f.shape[1],):
+        raise ValueError(
+            f"taus must have one entry per column of the projection ({f.shape[1:]}), got {taus.shape}"
+        )
+    cov = (f * taus) @ f.T
+    cov = 0.5 * (cov + cov.T)
+    return GaussianMixture([1.0], np.zeros((1, f.shape[0])), cov[None])

@@ -16,9 +16,13 @@ import sympy
 
 __all__ = [
     "GaussianJacobian",
+    "IntermediateGapExtremum",
+    "MarchenkoPasturEdges",
     "MixtureFields1D",
     "StaircaseThreshold",
     "gaussian_score_jacobian",
+    "intermediate_gap_extremum",
+    "marchenko_pastur_edges",
     "mixture_score_jacobian_1d",
     "staircase_threshold",
 ]
@@ -59,6 +63,35 @@ class MixtureFields1D(NamedTuple):
     v1: sympy.Symbol  # data variance of component 1, >= 0 (0 is a point mass)
     v2: sympy.Symbol
     sigma: sympy.Symbol
+
+
+class IntermediateGapExtremum(NamedTuple):
+    """Result of :func:`intermediate_gap_extremum`: sympy expressions in ``t``, ``a``, ``b``, ``delta``."""
+
+    gap: sympy.Expr  # Δ(t) = t/(t + a) − t/(t + b)
+    derivative: sympy.Expr  # dΔ/dt
+    t_max: sympy.Expr  # the positive solution of dΔ/dt = 0: sqrt(a) sqrt(b)
+    delta_max: sympy.Expr  # Δ(t_max)
+    t_minus: sympy.Expr  # smaller root of Δ(t) = δ (the gap closes here during generation)
+    t_plus: sympy.Expr  # larger root of Δ(t) = δ (the gap opens here)
+    root_product: sympy.Expr  # t_minus · t_plus, simplified: a b
+    t: sympy.Symbol
+    a: sympy.Symbol
+    b: sympy.Symbol
+    delta: sympy.Symbol
+
+
+class MarchenkoPasturEdges(NamedTuple):
+    """Result of :func:`marchenko_pastur_edges`: sympy expressions in ``m``, ``alpha``, ``tau``."""
+
+    z: sympy.Expr  # inverse Stieltjes transform z(m) = −1/m + α τ/(1 + τ m)
+    m_minus: sympy.Expr  # critical point giving the lower edge
+    m_plus: sympy.Expr  # critical point giving the upper edge
+    gamma_minus: sympy.Expr  # z(m_minus), simplified
+    gamma_plus: sympy.Expr  # z(m_plus), simplified
+    m: sympy.Symbol
+    alpha: sympy.Symbol
+    tau: sympy.Symbol
 
 
 def _normal_log_pdf(x, mean, variance):
@@ -181,3 +214,100 @@ def mixture_score_jacobian_1d() -> MixtureFields1D:
     score = sympy.diff(log_density, x)
     jacobian = sympy.diff(log_density, x, 2)
     return MixtureFields1D(log_density, score, jacobian, x, pi, m1, m2, v1, v2, sigma)
+
+
+def intermediate_gap_extremum() -> IntermediateGapExtremum:
+    r"""Peak time, peak width and window roots of the intermediate gap, derived by sympy.
+
+    Returns
+    -------
+    :class:`IntermediateGapExtremum` with the expressions ``gap``, ``derivative``, ``t_max``,
+    ``delta_max``, ``t_minus``, ``t_plus``, ``root_product`` and the symbols ``t``, ``a``, ``b``,
+    ``delta`` (all positive; the formulas assume a < b and 0 < δ < Δ_max).
+
+    Notes
+    -----
+    Convention: VE with :math:`t = \sigma^2` (:math:`x_t = x_0 + \sqrt t\,\varepsilon`); the
+    eigenvalues of :math:`-tJ_t` are :math:`\mu = t/(t+\lambda)`, so two covariance bulks with
+    a = top of the lower one and b = bottom of the upper one leave the gap
+
+    .. math:: \Delta(t) = \frac{t}{t+a} - \frac{t}{t+b}.
+
+    sympy solves :math:`d\Delta/dt = 0` for t > 0, giving :math:`t_{max} = \sqrt{ab}`, substitutes it
+    (:math:`\Delta_{max} = (\sqrt b - \sqrt a)/(\sqrt b + \sqrt a)` after simplification), and
+    solves :math:`\Delta(t) = \delta` for t (a quadratic, with a symbol free of sign assumptions so
+    that both roots are kept); the product of the two roots simplifies to
+    :math:`t_-t_+ = ab = t_{max}^2`. The roots are labelled by their value at the admissible point
+    a = 1, b = 4, δ = 1/10 (the '+ sqrt' root is the larger one whenever both are real).
+    Source: paper001 §2.4, Eqs. 18, 20–22, 24–25 [R], explicit roots [D]; tested against
+    :func:`theory.spectra.gap_peak` and :func:`theory.spectra.gap_window`.
+    """
+    t, a, b, delta = sympy.symbols("t a b delta", positive=True)
+    gap = t / (t + a) - t / (t + b)
+    derivative = sympy.diff(gap, t)
+    (t_max,) = sympy.solve(sympy.Eq(derivative, 0), t)
+    delta_max = sympy.simplify(gap.subs(t, t_max))
+    s = sympy.Symbol("s")  # no assumptions: keep both roots of the quadratic
+    roots = sympy.solve(sympy.Eq(gap.subs(t, s), delta), s)
+    if len(roots) != 2:
+        raise ArithmeticError(f"expected two roots of Δ(t) = δ, sympy gave {roots}")
+    sample = {a: 1, b: 4, delta: sympy.Rational(1, 10)}
+    t_minus, t_plus = sorted(roots, key=lambda r: float(r.subs(sample)))
+    t_minus, t_plus = t_minus.subs(s, t), t_plus.subs(s, t)
+    root_product = sympy.simplify(sympy.expand(t_minus * t_plus))
+    return IntermediateGapExtremum(
+        gap=gap,
+        derivative=derivative,
+        t_max=t_max,
+        delta_max=delta_max,
+        t_minus=t_minus,
+        t_plus=t_plus,
+        root_product=root_product,
+        t=t,
+        a=a,
+        b=b,
+        delta=delta,
+    )
+
+
+def marchenko_pastur_edges() -> MarchenkoPasturEdges:
+    r"""Marchenko–Pastur edges from the critical points of the inverse Stieltjes transform, by sympy.
+
+    Returns
+    -------
+    :class:`MarchenkoPasturEdges` with the expressions ``z``, ``m_minus``, ``m_plus``,
+    ``gamma_minus``, ``gamma_plus`` and the symbols ``m`` (real), ``alpha``, ``tau`` (positive;
+    the law needs α < 1).
+
+    Notes
+    -----
+    Convention: VE with :math:`t = \sigma^2`; :math:`C = \tau FF^\top`,
+    :math:`F_{ij}\sim\mathcal N(0, 1/N)` (variant (a)), :math:`\alpha = D/N`. The one-level
+    Silverstein inverse is
+
+    .. math:: z(m) = -\frac1m + \frac{\alpha\tau}{1+\tau m},
+
+    and the edges are :math:`z(m^*)` at the real roots of :math:`z'(m) = 0`,
+    :math:`m^* = -1/(\tau(1\pm\sqrt\alpha))`, which simplify to :math:`\tau(1\pm\sqrt\alpha)^2`.
+    The root with the larger edge is ``m_plus`` (labelled at α = 1/4, τ = 1).
+    Source: paper001 §2.3 Eq. 16 [R], §2.4 [D]; tested against
+    :func:`theory.spectra.marchenko_pastur` and :func:`theory.spectra.silverstein_edges`.
+    """
+    m = sympy.Symbol("m", real=True)
+    alpha, tau = sympy.symbols("alpha tau", positive=True)
+    z = -1 / m + alpha * tau / (1 + tau * m)
+    crit = sympy.solve(sympy.Eq(sympy.diff(z, m), 0), m)
+    if len(crit) != 2:
+        raise ArithmeticError(f"expected two critical points of z(m), sympy gave {crit}")
+    sample = {alpha: sympy.Rational(1, 4), tau: 1}
+    m_minus, m_plus = sorted(crit, key=lambda c: float(z.subs(m, c).subs(sample)))
+    return MarchenkoPasturEdges(
+        z=z,
+        m_minus=m_minus,
+        m_plus=m_plus,
+        gamma_minus=sympy.simplify(z.subs(m, m_minus)),
+        gamma_plus=sympy.simplify(z.subs(m, m_plus)),
+        m=m,
+        alpha=alpha,
+        tau=tau,
+    )
