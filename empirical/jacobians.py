@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from theory._validation import check_finite, check_positive
+from theory._validation import check_finite, check_positive, check_scalar
 
 __all__ = ["central_difference_jacobian", "haar_orthogonal", "probe_singular_values"]
 
@@ -29,13 +29,6 @@ _METHODS = ("central", "forward")
 
 # --------------------------------------------------------------------------------------------
 # Input checks (every failure is a ValueError naming the argument)
-
-
-def _positive_scalar(name: str, value) -> float:
-    arr = check_positive(name, value)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar (got shape {arr.shape})")
-    return float(arr)
 
 
 def _positive_int(name: str, value) -> int:
@@ -114,7 +107,7 @@ def central_difference_jacobian(
         raise ValueError(f"x must have shape (d,) or (n, d) with d >= 1 (got {np.shape(x)})")
     n, d = pts.shape
     sig = _sigma_argument(sigma, n)
-    h = _positive_scalar("h", h)
+    h = check_scalar("h", h, positive=True)
     chunk = _positive_int("chunk", chunk)
 
     x_plus = pts + h
@@ -221,7 +214,7 @@ def probe_singular_values(
     if pts0.ndim != 1 or pts0.size < 1:
         raise ValueError(f"x0 must be a single point of shape (d,) (got shape {pts0.shape})")
     d = pts0.size
-    t = _positive_scalar("t", t)
+    t = check_scalar("t", t, positive=True)
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS} (got {method!r})")
     if method == "forward" and d < 2:

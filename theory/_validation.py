@@ -10,6 +10,7 @@ __all__ = [
     "check_finite",
     "check_positive",
     "check_probability",
+    "check_scalar",
 ]
 
 
@@ -59,3 +60,11 @@ def as_sigma(sigma, n: int, name: str = "sigma") -> np.ndarray:
     if arr.shape != (n,):
         raise ValueError(f"{name} must be a scalar or have shape ({n},) (got {arr.shape})")
     return arr
+
+
+def check_scalar(name: str, value, *, positive: bool = False) -> float:
+    """Return a finite scalar as a float (``positive=True``: also > 0)."""
+    arr = check_positive(name, value) if positive else check_finite(name, value)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar (got shape {arr.shape})")
+    return float(arr)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from theory._validation import check_finite, check_positive, check_probability
+from theory._validation import check_finite, check_positive, check_probability, check_scalar
 
 __all__ = [
     "MarchenkoPastur",
@@ -131,23 +131,13 @@ def staircase_steps(variances, c: float = 0.5) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def _scalar(name: str, value) -> float:
-    arr = check_finite(name, value)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar (got shape {arr.shape})")
-    return float(arr)
-
-
-def _positive_scalar(name: str, value) -> float:
-    v = _scalar(name, value)
-    if v <= 0:
-        raise ValueError(f"{name} must be > 0 (got {v:.6g})")
-    return v
+def _pos(name: str, value) -> float:
+    return check_scalar(name, value, positive=True)
 
 
 def _ordered_pair(a, b) -> tuple[float, float]:
-    a = _positive_scalar("a", a)
-    b = _positive_scalar("b", b)
+    a = _pos("a", a)
+    b = _pos("b", b)
     if not a < b:
         raise ValueError(f"a must be < b (got a = {a:.6g}, b = {b:.6g})")
     return a, b
@@ -190,7 +180,7 @@ class MarchenkoPastur:
 
     def __post_init__(self):
         alpha = check_probability("alpha", self.alpha)
-        tau = _positive_scalar("tau", self.tau)
+        tau = _pos("tau", self.tau)
         object.__setattr__(self, "alpha", alpha)
         object.__setattr__(self, "tau", tau)
 
@@ -719,8 +709,8 @@ def phase_boundaries(gamma_minus, gamma_plus, delta) -> tuple[float, float]:
     eigenvalue lies within Δ of 1 (trivial). Source: paper001 §2.6 [P/R], crossover scales [D],
     resolution threshold Eq. 17 [R]; §6 T12.
     """
-    gamma_minus = _positive_scalar("gamma_minus", gamma_minus)
-    gamma_plus = _positive_scalar("gamma_plus", gamma_plus)
+    gamma_minus = _pos("gamma_minus", gamma_minus)
+    gamma_plus = _pos("gamma_plus", gamma_plus)
     if gamma_plus < gamma_minus:
         raise ValueError(
             f"gamma_plus must be >= gamma_minus (got {gamma_plus:.6g} < {gamma_minus:.6g})"
@@ -762,8 +752,8 @@ def phase(t, gamma_minus, gamma_plus, delta):
 
 
 def _sigma_range(sigma_min, sigma_max) -> tuple[float, float]:
-    sigma_min = _positive_scalar("sigma_min", sigma_min)
-    sigma_max = _positive_scalar("sigma_max", sigma_max)
+    sigma_min = _pos("sigma_min", sigma_min)
+    sigma_max = _pos("sigma_max", sigma_max)
     if not sigma_min < sigma_max:
         raise ValueError(f"sigma_min must be < sigma_max (got {sigma_min:.6g} and {sigma_max:.6g})")
     return sigma_min, sigma_max
