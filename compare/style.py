@@ -42,7 +42,7 @@ PALETTE = {
 
 
 def git_revision() -> str:
-    """Short git revision of the working tree, with ``-dirty`` if it has uncommitted changes."""
+    """Short git revision, with ``-dirty`` if code (anything but figures/ and reports/) has uncommitted changes."""
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
