@@ -23,7 +23,12 @@ PAPERS = {
 }
 
 # Modules under compare.claims that hold registered claims, in report order.
-_CLAIM_MODULES = ("constrained_mixing", "spectral_gaps")
+_CLAIM_MODULES = (
+    "constrained_mixing",
+    "spectral_gaps",
+    "score_smoothing",
+    "score_smoothing_trained",
+)
 
 _REGISTRY: dict[str, Claim] = {}
 

@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 ACTIVATIONS = {
+    "relu": jax.nn.relu,
     "silu": jax.nn.silu,
     "gelu": jax.nn.gelu,
     "tanh": jnp.tanh,

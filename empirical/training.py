@@ -1,6 +1,7 @@
 r"""Denoising score matching with EDM weighting, jit-compiled with ``lax.scan``, cached on disk.
 
-Loss (VE, :math:`x_\sigma = x_0 + \sigma\varepsilon`, σ log-uniform on [σ_min, σ_max]):
+Loss (VE, :math:`x_\sigma = x_0 + \sigma\varepsilon`, σ log-uniform on [σ_min, σ_max], or
+:math:`t = \sigma^2` uniform on [σ_min², σ_max²] with ``noise_sampling="uniform_t"``):
 
 .. math:: \mathcal L(\theta) = \mathbb E_{x_0,\sigma,\varepsilon}\,
           \frac{1}{d}\Big\| \frac{D_\theta(x_0+\sigma\varepsilon;\sigma) - x_0}{c_{out}(\sigma)} \Big\|^2 ,
@@ -25,7 +26,9 @@ from empirical import cache
 from empirical.data import sample
 from empirical.models import NetworkConfig, ScoreModel, build_network, edm_preconditioning
 
-__all__ = ["TrainingConfig", "fit", "train"]
+__all__ = ["NOISE_SAMPLING", "TrainingConfig", "fit", "train"]
+
+NOISE_SAMPLING = ("log_uniform", "uniform_t")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class TrainingConfig:
     sigma_max: float = 5.0
     n_data: int = 20_000  # size of the fixed training set drawn from the data spec
     chunk_steps: int = 1_000  # steps per compiled lax.scan call (one progress-bar update)
+    # How noise levels are drawn: "log_uniform" (σ log-uniform, EDM-style) or "uniform_t"
+    # (t = σ² uniform on [σ_min², σ_max²], the time-uniform objective of paper004 §1.1).
+    noise_sampling: str = "log_uniform"
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "n_data", "chunk_steps"):
@@ -53,13 +59,22 @@ class TrainingConfig:
             raise ValueError(f"warmup_steps must lie in [0, steps) (got {self.warmup_steps})")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0 (got {self.learning_rate})")
+        if self.noise_sampling not in NOISE_SAMPLING:
+            raise ValueError(
+                f"noise_sampling must be one of {NOISE_SAMPLING} (got {self.noise_sampling!r})"
+            )
         if not 0 < self.sigma_min < self.sigma_max:
             raise ValueError(
                 f"need 0 < sigma_min < sigma_max (got {self.sigma_min}, {self.sigma_max})"
             )
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        record = asdict(self)
+        # Fields added after the first cached models enter the record (and so the cache key)
+        # only when they differ from their default, so existing cache entries stay valid.
+        if record["noise_sampling"] == "log_uniform":
+            del record["noise_sampling"]
+        return record
 
 
 def _optimizer(cfg: TrainingConfig) -> optax.GradientTransformation:
@@ -90,7 +105,11 @@ def _make_chunk(static, optimizer, data, cfg: TrainingConfig):
         params, opt_state = carry
         k_idx, k_sigma, k_eps = jax.random.split(key, 3)
         x0 = data[jax.random.randint(k_idx, (b,), 0, data.shape[0])]
-        log_sigma = jax.random.uniform(k_sigma, (b,), jnp.float32, lo, hi)
+        if cfg.noise_sampling == "log_uniform":
+            log_sigma = jax.random.uniform(k_sigma, (b,), jnp.float32, lo, hi)
+        else:
+            t = jax.random.uniform(k_sigma, (b,), jnp.float32, cfg.sigma_min**2, cfg.sigma_max**2)
+            log_sigma = 0.5 * jnp.log(t)
         eps = jax.random.normal(k_eps, (b, d), jnp.float32)
         loss, grads = jax.value_and_grad(
             lambda p: dsm_loss(eqx.combine(p, static), x0, log_sigma, eps)
