@@ -54,7 +54,9 @@ class TwoLayerReLU(eqx.Module):
 
     def __call__(self, x):
         """Evaluate on an array of scalars (any shape)."""
-        return jnp.sum(self.a * jax.nn.relu(x[..., None] * self.w + self.b), axis=-1) + self.c
+        lead = (1,) * jnp.ndim(x)  # explicit broadcasting (no implicit rank promotion)
+        w, b, a = (p.reshape((*lead, -1)) for p in (self.w, self.b, self.a))
+        return jnp.sum(a * jax.nn.relu(jnp.expand_dims(x, -1) * w + b), axis=-1) + self.c
 
     def weight_norm(self):
         r""":math:`\|w\|^2 + \|a\|^2`, the weight-decay penalty."""
