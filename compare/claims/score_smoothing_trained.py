@@ -12,6 +12,7 @@ the networks are trained too briefly to judge: the verdict is ``inconclusive``.
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from compare.claim import Context, FigureSpec, Outcome, verdict_from
 from compare.claims.score_smoothing import TWO, esf, spl
@@ -26,10 +27,17 @@ from theory.distributions import FiniteSet
 
 PAPER = "score_smoothing"
 T_MAX, T_MIN = 1.0, 1e-4
+#: Test 13's normal-coordinate allowance relative to the exact flow (0.02 against 0.0067 in d = 2).
+SPAN_ALLOWANCE = 3.0
 
 
-def _recipe(ctx: Context, sigma_data: float, *, width=256, depth=3, full_steps=20_000):
-    steps = ctx.profile.pick(quick=2_000, full=full_steps)
+#: The smaller comparison network of C10/C11 (shown, not judged).
+SMALL = {"width": 64, "depth": 2, "full_steps": 10_000}
+
+
+def _recipe(ctx: Context, sigma_data: float, *, width=256, depth=3, full_steps=20_000, steps=None):
+    if steps is None:
+        steps = ctx.profile.pick(quick=2_000, full=full_steps)
     network = NetworkConfig(width=width, depth=depth, activation="relu", sigma_data=sigma_data)
     training = TrainingConfig(
         steps=steps,
@@ -60,6 +68,17 @@ def _trained_field(points, ctx: Context, sigma_data: float, **recipe):
     model = train(FiniteSet(points), network, training, seed=ctx.seed, progress=ctx.progress)
     model.chunk = 16_384
     return model, network, training
+
+
+def _pair_config(network, training, small_net, small_training, n) -> dict:
+    """The sidecar config of a figure that shows the judged network next to the smaller one."""
+    return {
+        "network": network.to_dict(),
+        "training": training.to_dict(),
+        "small network": small_net.to_dict(),
+        "small training": small_training.to_dict(),
+        "samples": n,
+    }
 
 
 def _cost(model) -> str:
@@ -218,9 +237,7 @@ def nn_interpolation(ctx: Context) -> Outcome:
 
     fields = {"ESF": esf(pts), f"S-PL-ESF (κ={kappa:g}, t0={t_hand:g})": handoff}
     fields["network"] = from_sigma_score(model.score)
-    small, small_net, small_training = _trained_field(
-        pts, ctx, sigma_data=0.75, width=64, depth=2, full_steps=10_000
-    )
+    small, small_net, small_training = _trained_field(pts, ctx, sigma_data=0.75, **SMALL)
     fields["small network (2×64, not judged)"] = from_sigma_score(small.score)
     ends, evolution = {}, {}
     for name, score in fields.items():
@@ -239,6 +256,20 @@ def nn_interpolation(ctx: Context) -> Outcome:
         "ESF: median |normal| < 0.02": normal["ESF"] < 0.02,
         "network: median |normal| < 0.02": normal["network"] < 0.02,
     }
+    sweep = _training_sweep(pts, ctx)
+    figures = [
+        FigureSpec(
+            name="interpolation_vs_training",
+            draw=_draw_sweep,
+            data={
+                "sweep": sweep,
+                "esf": far["ESF"],
+                "smoothed": far[f"S-PL-ESF (κ={kappa:g}, t0={t_hand:g})"],
+                "threshold": 0.05,
+            },
+            config={"samples": SWEEP_SAMPLES, "sigma_data": 0.75, "t": [T_MIN, T_MAX]},
+        )
+    ]
     figure = FigureSpec(
         name="line_d2_n4_evolution",
         draw=_draw_line_evolution,
@@ -247,13 +278,7 @@ def nn_interpolation(ctx: Context) -> Outcome:
             "tangential_variance": tang_var,
             "ends": {k: v[:3000] for k, v in ends.items()},
         },
-        config={
-            "network": network.to_dict(),
-            "training": training.to_dict(),
-            "small network": small_net.to_dict(),
-            "small training": small_training.to_dict(),
-            "samples": n,
-        },
+        config=_pair_config(network, training, small_net, small_training, n),
     )
     quick = ctx.profile.name == "quick"
     return Outcome(
@@ -267,6 +292,7 @@ def nn_interpolation(ctx: Context) -> Outcome:
             "median |normal coordinate|": normal,
             "tangential variance at t = 1e-4": {k: v[f"{T_MIN:.3g}"] for k, v in tang_var.items()},
             "training": {"network": _cost(model), "small network": _cost(small)},
+            "far fraction against training steps (not judged)": sweep,
         },
         tolerance={"far fraction": "ESF < 0.01, network > 0.05", "median |normal|": 0.02},
         verdict=verdict_from(checks, inconclusive=quick),
@@ -274,9 +300,50 @@ def nn_interpolation(ctx: Context) -> Outcome:
         f"[1e-4, 1]; {n} samples of p_1 flowed by Euler in √t ({n_steps} steps) to t = 1e-4 under each field. "
         "The S-PL-ESF row (exact ESF above t0 = 0.05, S-PL-ESF below, κ = 1) and a smaller network (2×64, "
         f"{small_training.steps} steps) are shown for comparison and not judged: how much a network smooths "
-        "depends on its capacity and training length.",
-        figures=[figure],
+        "depends on its capacity and training length. The sweep (figure interpolation_vs_training) trains "
+        f"both architectures for each step count with the same recipe and seed and flows "
+        f"{ctx.profile.pick(**SWEEP_SAMPLES)} samples each: the verdict is made on the recipe fixed before "
+        "any run (3×256, 20k steps), the sweep shows where that recipe sits.",
+        figures=[figure, *figures],
     )
+
+
+#: The C10 sweep: training steps per architecture, and samples flowed per network.
+SWEEP_STEPS = {"quick": (1_000, 2_000), "full": (2_000, 5_000, 10_000, 20_000)}
+SWEEP_SAMPLES = {"quick": 1_000, "full": 4_000}
+
+
+def _training_sweep(pts, ctx: Context) -> dict:
+    """Far fraction (tangential offset > 0.05) of the samples against training steps, per network."""
+    n = ctx.profile.pick(**SWEEP_SAMPLES)
+    n_steps = ctx.profile.pick(quick=200, full=1_000)
+    out = {}
+    for label, arch in (("3×256", {"width": 256, "depth": 3}), ("2×64", SMALL)):
+        shape = {"width": arch["width"], "depth": arch["depth"]}
+        rows = {}
+        for steps in ctx.profile.pick(**SWEEP_STEPS):
+            model, _, _ = _trained_field(pts, ctx, sigma_data=0.75, steps=steps, **shape)
+            y, _ = _denoise(from_sigma_score(model.score), pts, n, n_steps, ctx.seed + 7)
+            rows[str(steps)] = float(np.mean(np.abs(_offsets(y, pts)[0]) > 0.05))
+        out[label] = rows
+    return out
+
+
+def _draw_sweep(fig, data):
+    ax = fig.add_subplot(111)
+    colors = iter([PALETTE["trained"], PALETTE["alt"]])
+    for label, rows in data["sweep"].items():
+        steps = [int(k) for k in rows]
+        ax.semilogx(steps, list(rows.values()), "o-", color=next(colors), label=f"network {label}")
+    ax.axhline(data["smoothed"], color=PALETTE["exact"], ls="--", lw=1, label="S-PL-ESF (κ = 1)")
+    ax.axhline(data["esf"], color="grey", ls="-", lw=1.5, label="ESF (memorises)")
+    ax.axhline(data["threshold"], color="k", ls=":", lw=1, label="test 13 threshold (5%)")
+    ax.set_xlabel("training steps (Adam, batch 512)")
+    ax.set_ylabel("fraction of samples > 0.05 from every point")
+    ax.set_title(
+        "4 points on a line in R²: far fraction against training length (VE, t ∈ [1e-4, 1])"
+    )
+    ax.legend(fontsize=7)
 
 
 def _draw_line_evolution(fig, data):
@@ -333,28 +400,27 @@ def circle_polygon(ctx: Context) -> Outcome:
     angles = 2 * np.pi * np.arange(m) / m
     pts = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     model, network, training = _trained_field(pts, ctx, sigma_data=0.7)
+    small, small_net, small_training = _trained_field(pts, ctx, sigma_data=0.7, **SMALL)
     n = ctx.profile.pick(quick=2_000, full=10_000)
     n_steps = ctx.profile.pick(quick=200, full=1_000)
-    y, _ = _denoise(from_sigma_score(model.score), pts, n, n_steps, ctx.seed + 11)
-    y_esf, _ = _denoise(esf(pts), pts, n, n_steps, ctx.seed + 11)
-    r = np.linalg.norm(y, axis=1)
-    phase = np.mod(np.arctan2(y[:, 1], y[:, 0]), 2 * np.pi / m)
-    from_point = np.minimum(phase, 2 * np.pi / m - phase)
-    between = from_point > np.pi / (4 * m)  # more than a quarter gap from both neighbours
-    chord = np.abs(r * np.cos(phase - np.pi / m) - np.cos(np.pi / m))
-    arc = np.abs(r - 1)
-    frac_between = float(between.mean())
-    med_chord = float(np.median(chord[between])) if between.any() else float("nan")
-    med_arc = float(np.median(arc[between])) if between.any() else float("nan")
+    fields = {"network": model.score, "small network (2×64, not judged)": small.score}
+    ends = {
+        name: _denoise(from_sigma_score(f), pts, n, n_steps, ctx.seed + 11)[0]
+        for name, f in fields.items()
+    }
+    ends["ESF"] = _denoise(esf(pts), pts, n, n_steps, ctx.seed + 11)[0]
+    geometry = {name: _chord_geometry(y, m) for name, y in ends.items()}
+    net = geometry["network"]
     checks = {
-        "samples between neighbours (> 1%)": frac_between > 0.01,
-        "median distance to chord < to arc": bool(between.any() and med_chord < med_arc),
+        "samples between neighbours (> 1%)": net["fraction between neighbours"] > 0.01,
+        "median distance to chord < to arc": net["median distance to chord"]
+        < net["median distance to arc"],
     }
     figure = FigureSpec(
         name="circle_polygon",
         draw=_draw_circle,
-        data={"points": pts, "network": y[:4000], "esf": y_esf[:4000]},
-        config={"network": network.to_dict(), "training": training.to_dict(), "samples": n},
+        data={"points": pts, "samples": {k: v[:4000] for k, v in ends.items()}},
+        config=_pair_config(network, training, small_net, small_training, n),
     )
     quick = ctx.profile.name == "quick"
     return Outcome(
@@ -362,54 +428,64 @@ def circle_polygon(ctx: Context) -> Outcome:
             "between neighbours": "on the chords: chord distance < arc distance (gap 0.076 at the middle)"
         },
         measured={
-            "fraction between neighbours": frac_between,
-            "median distance to chord": med_chord,
-            "median distance to arc": med_arc,
-            "ESF fraction between neighbours": float(
-                np.mean(
-                    np.minimum(
-                        np.mod(np.arctan2(y_esf[:, 1], y_esf[:, 0]), 2 * np.pi / m),
-                        2 * np.pi / m - np.mod(np.arctan2(y_esf[:, 1], y_esf[:, 0]), 2 * np.pi / m),
-                    )
-                    > np.pi / (4 * m)
-                )
-            ),
-            "training": _cost(model),
+            **geometry,
+            "training": {"network": _cost(model), "small network": _cost(small)},
         },
         tolerance={"between": "> 1% of samples", "chord vs arc": "median chord distance smaller"},
         verdict=verdict_from(checks, inconclusive=quick),
         notes=f"8 points at angles 2πk/8 on the unit circle; EDM MLP 3×256 ReLU, σ_d = 0.7, no weight decay, "
         f"{training.steps} steps, t uniform on [1e-4, 1]; {n} samples of p_1 by Euler in √t ({n_steps} steps) "
-        "to t = 1e-4. 'Between' means more than a quarter of the angular gap from both neighbours.",
+        "to t = 1e-4. 'Between' means more than a quarter of the angular gap from both neighbours; distances "
+        "are medians over those samples (NaN when there are none). The smaller network (2×64, "
+        f"{small_training.steps} steps) is shown for comparison and not judged: see nn_interpolation for how "
+        "the far fraction depends on capacity and training length.",
         figures=[figure],
     )
 
 
+def _chord_geometry(y, m: int) -> dict:
+    """Samples between neighbouring points of the regular m-gon, and their distances to chord and arc."""
+    r = np.linalg.norm(y, axis=1)
+    phase = np.mod(np.arctan2(y[:, 1], y[:, 0]), 2 * np.pi / m)
+    between = np.minimum(phase, 2 * np.pi / m - phase) > np.pi / (4 * m)
+    chord = np.abs(r * np.cos(phase - np.pi / m) - np.cos(np.pi / m))
+    arc = np.abs(r - 1)
+    nan = float("nan")
+    return {
+        "fraction between neighbours": float(between.mean()),
+        "median distance to chord": float(np.median(chord[between])) if between.any() else nan,
+        "median distance to arc": float(np.median(arc[between])) if between.any() else nan,
+    }
+
+
 def _draw_circle(fig, data):
-    ax = fig.add_subplot(111)
-    fig.set_size_inches(5, 5)
+    samples = {k: v for k, v in data["samples"].items() if k != "ESF"}
+    fig.set_size_inches(5 * len(samples), 5)
     pts = np.array(data["points"])
     phi = np.linspace(0, 2 * np.pi, 400)
-    ax.plot(np.cos(phi), np.sin(phi), color="grey", lw=0.8, label="circle (arcs)")
     poly = np.vstack([pts, pts[:1]])
-    ax.plot(
-        poly[:, 0], poly[:, 1], color=PALETTE["theory"], lw=0.8, ls="--", label="polygon (chords)"
-    )
-    y = np.array(data["network"])
-    ax.scatter(
-        y[:, 0],
-        y[:, 1],
-        s=2,
-        alpha=0.3,
-        color=PALETTE["trained"],
-        label="network samples, t = 1e-4",
-    )
-    ax.scatter(pts[:, 0], pts[:, 1], color="k", marker="x", s=40, zorder=5, label="training points")
-    ax.set_aspect("equal")
-    ax.set_xlabel("x₁")
-    ax.set_ylabel("x₂")
-    ax.set_title("8 points on a circle, no weight decay")
-    ax.legend(fontsize=7, loc="center", markerscale=4)
+    for ax, (name, y) in zip(fig.subplots(1, len(samples)), samples.items(), strict=True):
+        ax.plot(np.cos(phi), np.sin(phi), color="grey", lw=0.8, label="circle (arcs)")
+        ax.plot(
+            poly[:, 0],
+            poly[:, 1],
+            color=PALETTE["theory"],
+            lw=0.8,
+            ls="--",
+            label="polygon (chords)",
+        )
+        y = np.array(y)
+        ax.scatter(
+            y[:, 0], y[:, 1], s=2, alpha=0.3, color=PALETTE["trained"], label="samples, t = 1e-4"
+        )
+        ax.scatter(
+            pts[:, 0], pts[:, 1], color="k", marker="x", s=40, zorder=5, label="training points"
+        )
+        ax.set_aspect("equal")
+        ax.set_xlabel("x₁")
+        ax.set_ylabel("x₂")
+        ax.set_title(f"{name}: 8 points on a circle, no weight decay", fontsize=9)
+        ax.legend(fontsize=7, loc="center", markerscale=4)
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,24 +526,34 @@ def sphere(ctx: Context) -> Outcome:
     pts = local @ basis.T
     model, network, training = _trained_field(pts, ctx, sigma_data=0.25)
     n = 10_000
+    snaps = (T_MAX, 0.1, 0.01, 1e-3, T_MIN)
     y, _ = _denoise(from_sigma_score(model.score), pts, n, 1_000, ctx.seed + 13)
+    # the collapse along the way, on 1 000 samples (a full trajectory of 10⁴ points in R^20 is 1.6 GB)
+    _, y_snaps = _denoise(
+        from_sigma_score(model.score), pts, 1_000, 1_000, ctx.seed + 13, snapshots=snaps
+    )
     y_esf, _ = _denoise(esf(pts), pts, n, 1_000, ctx.seed + 13)
+    # Every paper004 score has the exact normal part −x⊥/t (C8), so the normal coordinate
+    # collapses as √(t/T): started from p_T, |x⊥(t_min)| = √t_min · χ_{d−3} in law.
+    normal_exact = float(np.sqrt(T_MIN) * stats.chi.median(d - 3))
     out = {}
     for name, z in (("network", y), ("ESF", y_esf)):
-        inside = z @ basis
-        normal = np.linalg.norm(z - inside @ basis.T, axis=1)
         nearest = np.min(np.linalg.norm(z[:, None, :] - pts[None], axis=2), axis=1)
         out[name] = {
             "far fraction (> 0.1 from every point)": float(np.mean(nearest > 0.1)),
-            "median distance to the 3-D span": float(np.median(normal)),
-            "median radius in the span": float(np.median(np.linalg.norm(inside, axis=1))),
+            "median distance to the 3-D span": _span_distance(z, basis),
+            "median radius in the span": float(np.median(np.linalg.norm(z @ basis, axis=1))),
         }
+    ts = np.array(snaps)
+    meds = np.array([_span_distance(y_snaps[f"{t:.3g}"], basis) for t in snaps])
+    collapse_slope = float(np.polyfit(np.log(ts), np.log(meds), 1)[0])
+    ratio = {k: v["median distance to the 3-D span"] / normal_exact for k, v in out.items()}
     checks = {
         "ESF memorises (far < 1%)": out["ESF"]["far fraction (> 0.1 from every point)"] < 0.01,
         "network interpolates (far > 5%)": out["network"]["far fraction (> 0.1 from every point)"]
         > 0.05,
-        "network on the span (median < 0.02)": out["network"]["median distance to the 3-D span"]
-        < 0.02,
+        "ESF span distance = exact collapse ± 5%": abs(ratio["ESF"] - 1) < 0.05,
+        "network span distance ≤ 3 × exact collapse": ratio["network"] <= SPAN_ALLOWANCE,
     }
     inside = y @ basis
     figure = FigureSpec(
@@ -482,16 +568,38 @@ def sphere(ctx: Context) -> Outcome:
         },
     )
     return Outcome(
-        predicted={"network": "far fraction > 5%, on the span", "ESF": "far fraction < 1%"},
-        measured={**out, "training": _cost(model)},
-        tolerance={"far fraction": "network > 0.05, ESF < 0.01", "span distance": 0.02},
+        predicted={
+            "network": "far fraction > 5%, on the span",
+            "ESF": "far fraction < 1%",
+            "median distance to the span at t_min": normal_exact,
+            "normal collapse slope d log|x⊥| / d log t": 0.5,
+        },
+        measured={
+            **out,
+            "span distance / exact collapse": ratio,
+            "network normal collapse slope (t ∈ [1e-4, 1], not judged)": collapse_slope,
+            "training": _cost(model),
+        },
+        tolerance={
+            "far fraction": "network > 0.05, ESF < 0.01",
+            "span distance": f"ESF within 5% of √t_min·median χ_{d - 3}; network ≤ {SPAN_ALLOWANCE:g}× it",
+        },
         verdict=verdict_from(checks),
         notes="12 icosahedron vertices on the unit 2-sphere in a seeded random 3-D subspace of R^20 (the note "
         "does not know the paper's sphere, points or sizes [U]); EDM MLP 3×256 ReLU, σ_d = 0.25, "
         f"{training.steps} steps, t uniform on [1e-4, 1]; {n} samples by Euler in √t (1 000 steps) to t = 1e-4. "
-        "Thresholds follow test 13.",
+        "The span criterion is test 13's, carried to R^20: test 13 allows a median |normal| of 0.02 where the "
+        "exact flow ends at √t_min·median|N(0,1)| = 0.0067 (3×); here there are 17 normal coordinates and the "
+        f"exact flow ends at √t_min·median χ_17 = {normal_exact:.4f}, so the allowance is 3× that. The first "
+        "full run (revision 08556df) applied test 13's literal 0.02, which even the exact ESF cannot meet in "
+        "R^20 (0.040); this correction was made after that run and is stated here for that reason.",
         figures=[figure],
     )
+
+
+def _span_distance(z, basis) -> float:
+    """Median distance of the rows of ``z`` to the span of the orthonormal columns of ``basis``."""
+    return float(np.median(np.linalg.norm(z - (z @ basis) @ basis.T, axis=1)))
 
 
 def _draw_sphere(fig, data):
