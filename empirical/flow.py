@@ -35,6 +35,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from tqdm.auto import tqdm
 
+from empirical._fields import evaluate_score
 from theory._validation import check_finite, check_scalar
 
 __all__ = ["from_sigma_score", "integrate_euler", "integrate_rk45"]
@@ -60,12 +61,7 @@ def _times(t, s) -> tuple[float, float]:
 
 
 def _evaluate(score: Score, x: np.ndarray, tau: float) -> np.ndarray:
-    out = np.asarray(score(x, tau), dtype=np.float64)
-    if out.shape != x.shape:
-        raise ValueError(f"score returned shape {out.shape}, expected {x.shape}")
-    if not np.all(np.isfinite(out)):
-        raise FloatingPointError(f"score returned non-finite values at tau = {tau:.6g}")
-    return out
+    return evaluate_score(score, x, tau, "tau")
 
 
 def from_sigma_score(score_sigma: Callable[[np.ndarray, float], np.ndarray]) -> Score:

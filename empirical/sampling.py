@@ -37,6 +37,7 @@ from collections.abc import Callable
 import numpy as np
 from tqdm import tqdm
 
+from empirical._fields import evaluate_score
 from theory._validation import check_finite, check_positive
 from theory.schedules import vp_a, vp_score_from_ve, vp_v
 
@@ -104,13 +105,7 @@ def _checked_score(score: Score) -> Score:
         raise TypeError(f"score must be callable (got {type(score).__name__})")
 
     def wrapped(x, sigma):
-        sigma = float(sigma)
-        out = np.asarray(score(x, sigma), dtype=np.float64)
-        if out.shape != x.shape:
-            raise ValueError(f"score must return an array of shape {x.shape} (got {out.shape})")
-        if not np.all(np.isfinite(out)):
-            raise ValueError(f"score returned NaN or infinity at sigma = {sigma:.6g}")
-        return out
+        return evaluate_score(score, x, float(sigma))
 
     return wrapped
 
