@@ -1,7 +1,9 @@
 """``make bench``: training throughput against this machine's matrix-product rate, Jacobians, validate time.
 
-On a shared CPU the absolute numbers move with the load; the ratio of the training rate to a large
-float32 matrix product measured in the same run is the figure that carries over between machines.
+On a shared CPU the absolute numbers move with the load, so the training rate is set against a large
+float32 matrix product measured in the same run. That ratio still depends on the processor: it is
+bounded by how fast the network's own small products run, and the one-thread rows show whether a
+second thread speeds those up at all (on some machines it does not, while the 2048² product doubles).
 """
 
 from __future__ import annotations
@@ -25,10 +27,14 @@ from theory.distributions import LinearGaussian
 __all__ = ["dsm_flops_per_step", "layer_matmul_gflops", "matmul_gflops", "run_bench"]
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 20) -> float:
+#: XLA option that keeps a computation's matrix products on one thread (per jit, not per process).
+ONE_THREAD = {"xla_cpu_multi_thread_eigen": False}
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 20, *, one_thread: bool = False) -> float:
     """Best-of-``repeats`` GFLOP/s of a jit-compiled n×n float32 matrix product (2n³ flops)."""
     a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
-    f = jax.jit(lambda u, v: u @ v)
+    f = jax.jit(lambda u, v: u @ v, compiler_options=ONE_THREAD if one_thread else None)
     f(a, a).block_until_ready()
     best = np.inf
     for _ in range(repeats):
@@ -38,14 +44,17 @@ def matmul_gflops(n: int = 2048, repeats: int = 20) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def layer_matmul_gflops(m: int = 512, k: int = 128, n: int = 128, repeats: int = 2_000) -> float:
+def layer_matmul_gflops(
+    m: int = 512, k: int = 128, n: int = 128, repeats: int = 2_000, *, one_thread: bool = False
+) -> float:
     """GFLOP/s of the network's own layer product (batch × width × width), chained so XLA cannot hoist it."""
     a = jnp.ones((m, k), jnp.float32)
     b = jnp.ones((k, n), jnp.float32) / k
 
-    @jax.jit
     def chain(x):
         return jax.lax.fori_loop(0, repeats, lambda i, y: (y @ b)[:, :k], x)
+
+    chain = jax.jit(chain, compiler_options=ONE_THREAD if one_thread else None)
 
     chain(a).block_until_ready()
     t = time.perf_counter()
@@ -105,6 +114,8 @@ def run_bench(steps: int = 10_000) -> None:
     sps, gflops, train_s = _training(steps)
     mm_after = matmul_gflops()
     layer = layer_matmul_gflops()
+    mm_one = matmul_gflops(one_thread=True)
+    layer_one = layer_matmul_gflops(one_thread=True)
     jps = _jacobians()
     with tempfile.TemporaryDirectory() as cache:
         cold = _validate_quick_seconds(cache)
@@ -121,6 +132,13 @@ def run_bench(steps: int = 10_000) -> None:
         (
             "matmul 512×128 @ 128×128 (the hidden layer's shape)",
             f"{layer:.1f} GFLOP/s = {layer / mm_ref:.2f} of peak",
+        ),
+        ("  training ratio to this product", f"{gflops / layer:.2f}"),
+        ("matmul 2048² float32, one thread", f"{mm_one:.1f} GFLOP/s"),
+        (
+            "matmul 512×128 @ 128×128, one thread",
+            f"{layer_one:.1f} GFLOP/s (two threads gain ×{layer / layer_one:.2f}, "
+            f"the 2048² product ×{mm_ref / mm_one:.2f})",
         ),
         ("score Jacobians, d = 100, 500 points (jacfwd)", f"{jps:.0f} Jacobians/s"),
         ("python -m compare run --profile quick, cold cache", f"{cold:.1f} s"),
