@@ -13,7 +13,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["PALETTE", "RC", "fit_loglog_slope", "git_revision", "save_figure", "to_jsonable"]
+__all__ = [
+    "PALETTE",
+    "RC",
+    "fit_loglog_slope",
+    "git_revision",
+    "legend_with_visible_markers",
+    "save_figure",
+    "to_jsonable",
+]
 
 RC = {
     "figure.dpi": 110,
@@ -39,6 +47,21 @@ PALETTE = {
     "alt": "#2ca02c",
     "band": "#d62728",
 }
+
+
+def legend_with_visible_markers(ax, size: float = 16.0, **kwargs):
+    """A legend whose scatter entries all show at marker area ``size``.
+
+    Sample clouds are drawn with tiny markers; ``markerscale`` would also blow up the large
+    markers of the training points, so the legend's scatter handles are resized instead.
+    """
+    legend = ax.legend(**kwargs)
+    for handle in legend.legend_handles:
+        if hasattr(handle, "set_sizes"):
+            handle.set_sizes([size])
+        if hasattr(handle, "set_alpha"):
+            handle.set_alpha(1.0)
+    return legend
 
 
 def git_revision() -> str:

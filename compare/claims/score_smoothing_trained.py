@@ -17,7 +17,7 @@ from scipy import stats
 from compare.claim import Context, FigureSpec, Outcome, verdict_from
 from compare.claims.score_smoothing import TWO, esf, spl
 from compare.registry import claim
-from compare.style import PALETTE
+from compare.style import PALETTE, legend_with_visible_markers
 from empirical.flow import from_sigma_score, integrate_euler
 from empirical.models import NetworkConfig
 from empirical.training import TrainingConfig, train
@@ -380,7 +380,7 @@ def _draw_line_evolution(fig, data):
     ax2.set_xlabel("x₁ (along the line)")
     ax2.set_ylabel("x₂ (normal)")
     ax2.set_title("Samples at t = 1e-4")
-    ax2.legend(fontsize=7, markerscale=4)
+    legend_with_visible_markers(ax2, fontsize=7)
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,7 +485,7 @@ def _draw_circle(fig, data):
         ax.set_xlabel("x₁")
         ax.set_ylabel("x₂")
         ax.set_title(f"{name}: 8 points on a circle, no weight decay", fontsize=9)
-        ax.legend(fontsize=7, loc="center", markerscale=4)
+        legend_with_visible_markers(ax, fontsize=7, loc="center")
 
 
 # --------------------------------------------------------------------------------------------
