@@ -20,8 +20,9 @@ import numpy as np
 
 __all__ = ["FORMAT_VERSION", "cache_dir", "cache_key", "load", "save"]
 
-#: Bump when the network or file layout changes: old entries then no longer match any key.
-FORMAT_VERSION = 1
+#: Bump when the network, the file layout or the training arithmetic changes: old entries then no
+#: longer match any key.
+FORMAT_VERSION = 2  # 2: gradients summed over concurrent batch slices (TrainingConfig.shards)
 
 _ENV = "SGV_CACHE_DIR"
 
