@@ -29,10 +29,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from empirical import cache
 from theory._validation import check_finite, check_scalar
 from theory.smoothing import empirical_score
 
-__all__ = ["FixedTimeConfig", "FixedTimeFit", "TwoLayerReLU", "fit_fixed_time"]
+__all__ = ["FixedTimeConfig", "FixedTimeFit", "TwoLayerReLU", "fit_fixed_time", "train_fixed_time"]
 
 
 class TwoLayerReLU(eqx.Module):
@@ -182,3 +183,40 @@ def fit_fixed_time(points, t, lam, config: FixedTimeConfig, seed: int) -> FixedT
         loss=loss,
         seconds=time.perf_counter() - start,
     )
+
+
+def train_fixed_time(
+    points, t, lam, config: FixedTimeConfig, seed: int, *, cache_path=None
+) -> FixedTimeFit:
+    """:func:`fit_fixed_time`, or the cached fit of the same problem (:mod:`empirical.cache`).
+
+    The key hashes the points, t, λ, the config, the seed and the cache format version; the entry
+    is written atomically, so an interrupted fit leaves nothing that loads.
+    """
+    pts = check_finite("points", points)
+    record = {
+        "kind": "two_layer_fixed_t",
+        "points": pts.tolist(),
+        "t": float(t),
+        "lam": float(lam),
+        "config": asdict(config),
+        "seed": int(seed),
+    }
+    key = cache.cache_key(record)
+    path = cache_path if cache_path is not None else cache.cache_dir() / f"{key}.npz"
+    hit = cache.load(path, TwoLayerReLU(config.width, jax.random.PRNGKey(0)))
+    if hit is not None:
+        net, meta = hit
+        return FixedTimeFit(
+            net,
+            float(t),
+            float(lam),
+            np.array(pts),
+            config,
+            int(seed),
+            meta["loss"],
+            meta["seconds"],
+        )
+    fit = fit_fixed_time(pts, t, lam, config, seed)
+    cache.save(path, fit.network, {**record, "loss": fit.loss, "seconds": fit.seconds})
+    return fit

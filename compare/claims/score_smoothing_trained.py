@@ -21,7 +21,7 @@ from compare.style import PALETTE, legend_with_visible_markers
 from empirical.flow import from_sigma_score, integrate_euler
 from empirical.models import NetworkConfig
 from empirical.training import TrainingConfig, train
-from empirical.two_layer import FixedTimeConfig, fit_fixed_time
+from empirical.two_layer import FixedTimeConfig, train_fixed_time
 from theory import smoothing as sm
 from theory.distributions import FiniteSet
 
@@ -112,7 +112,7 @@ def relu_smoothing(ctx: Context) -> Outcome:
     for lam in lams:
         per_seed = []
         for seed in seeds:
-            fit = fit_fixed_time(TWO, t, lam, config, seed)
+            fit = train_fixed_time(TWO, t, lam, config, seed)
             s0 = _slope(fit.g, 0.0, 0.2)
             per_seed.append(
                 {

@@ -14,7 +14,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from empirical.two_layer import FixedTimeConfig, FixedTimeFit, TwoLayerReLU, fit_fixed_time
+from empirical.two_layer import (
+    FixedTimeConfig,
+    FixedTimeFit,
+    TwoLayerReLU,
+    fit_fixed_time,
+    train_fixed_time,
+)
 from theory.smoothing import empirical_score
 
 POINTS = np.array([[-1.0], [1.0]])
@@ -210,3 +216,29 @@ class TestValidation:
     def test_minimal_config_ok(self):
         cfg = FixedTimeConfig(width=1, steps=20, n_samples=1, learning_rate=1e-9)
         assert cfg.steps == 20
+
+
+class TestCache:
+    """``train_fixed_time``: the fit of a problem is computed once, then loaded bit for bit."""
+
+    def test_second_call_loads_the_same_fit(self, model_cache):
+        first = train_fixed_time(POINTS, T, 0.0, TINY, seed=0)
+        assert len(list(model_cache.glob("*.npz"))) == 1
+        second = train_fixed_time(POINTS, T, 0.0, TINY, seed=0)
+        x = np.linspace(-2, 2, 33)
+        np.testing.assert_array_equal(first.g(x), second.g(x))
+        assert (second.loss, second.seconds) == (first.loss, first.seconds)
+        assert len(list(model_cache.glob("*.npz"))) == 1
+
+    def test_every_input_enters_the_key(self, model_cache):
+        train_fixed_time(POINTS, T, 0.0, TINY, seed=0)
+        train_fixed_time(POINTS, T, 1e-3, TINY, seed=0)
+        train_fixed_time(POINTS, T, 0.0, TINY, seed=1)
+        train_fixed_time(POINTS, 0.2, 0.0, TINY, seed=0)
+        train_fixed_time(np.array([[-1.0], [0.5]]), T, 0.0, TINY, seed=0)
+        assert len(list(model_cache.glob("*.npz"))) == 5
+
+    def test_fresh_fit_equals_uncached_fit(self, model_cache, base_fit):
+        cached = train_fixed_time(POINTS, T, 0.0, TINY, seed=0)
+        x = np.linspace(-2, 2, 33)
+        np.testing.assert_array_equal(cached.g(x), base_fit.g(x))
