@@ -18,7 +18,7 @@ import equinox as eqx
 import jax
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "cache_dir", "cache_key", "load", "save"]
+__all__ = ["FORMAT_VERSION", "cache_dir", "cache_key", "entry_path", "load", "save"]
 
 #: Bump when the network, the file layout or the training arithmetic changes: old entries then no
 #: longer match any key.
@@ -36,6 +36,12 @@ def cache_key(record: dict) -> str:
     """A short stable hash of a JSON-serialisable record (keys sorted, floats by repr)."""
     text = json.dumps({**record, "format_version": FORMAT_VERSION}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def entry_path(record: dict, cache_path=None) -> tuple[str, Path]:
+    """The key of ``record`` and its file: ``cache_path`` if given, else ``<cache_dir>/<key>.npz``."""
+    key = cache_key(record)
+    return key, Path(cache_path) if cache_path is not None else cache_dir() / f"{key}.npz"
 
 
 def save(path: Path, network: eqx.Module, meta: dict) -> None:

@@ -233,8 +233,7 @@ def train(
         "training": training.to_dict(),
         "seed": int(seed),
     }
-    key = cache.cache_key(record)
-    path = cache_path if cache_path is not None else cache.cache_dir() / f"{key}.npz"
+    key, path = cache.entry_path(record, cache_path)
     like = build_network(network, spec.d, jax.random.PRNGKey(0))
     hit = cache.load(path, like)
     if hit is not None:

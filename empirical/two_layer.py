@@ -202,8 +202,7 @@ def train_fixed_time(
         "config": asdict(config),
         "seed": int(seed),
     }
-    key = cache.cache_key(record)
-    path = cache_path if cache_path is not None else cache.cache_dir() / f"{key}.npz"
+    _, path = cache.entry_path(record, cache_path)
     hit = cache.load(path, TwoLayerReLU(config.width, jax.random.PRNGKey(0)))
     if hit is not None:
         net, meta = hit

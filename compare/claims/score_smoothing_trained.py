@@ -209,6 +209,16 @@ def _draw_relu(fig, data):
 # C10, test 13: d = 2, n = 4 points on a line
 
 
+#: Test 13: a sample is "far" when its tangential offset to every training point exceeds this,
+#: and a network interpolates when more than FAR_FRACTION_MIN of its samples are far.
+FAR_OFFSET, FAR_FRACTION_MIN = 0.05, 0.05
+
+
+def _far_fraction(y, line_points) -> float:
+    """Fraction of samples farther than FAR_OFFSET (tangentially) from every point on the x-axis."""
+    return float(np.mean(np.abs(_offsets(y, line_points)[0]) > FAR_OFFSET))
+
+
 def _offsets(y, line_points):
     """Tangential offset to the nearest training point and normal coordinate (points on the x-axis)."""
     tau = line_points[:, 0]
@@ -246,13 +256,12 @@ def nn_interpolation(ctx: Context) -> Outcome:
         )
     far, normal, tang_var = {}, {}, {}
     for name, y in ends.items():
-        off, nrm = _offsets(y, pts)
-        far[name] = float(np.mean(np.abs(off) > 0.05))
-        normal[name] = float(np.median(np.abs(nrm)))
+        far[name] = _far_fraction(y, pts)
+        normal[name] = float(np.median(np.abs(_offsets(y, pts)[1])))
         tang_var[name] = {t: float(np.var(_offsets(x, pts)[0])) for t, x in evolution[name].items()}
     checks = {
         "ESF: far fraction < 1%": far["ESF"] < 0.01,
-        "network: far fraction > 5%": far["network"] > 0.05,
+        "network: far fraction > 5%": far["network"] > FAR_FRACTION_MIN,
         "ESF: median |normal| < 0.02": normal["ESF"] < 0.02,
         "network: median |normal| < 0.02": normal["network"] < 0.02,
     }
@@ -265,7 +274,7 @@ def nn_interpolation(ctx: Context) -> Outcome:
                 "sweep": sweep,
                 "esf": far["ESF"],
                 "smoothed": far[f"S-PL-ESF (κ={kappa:g}, t0={t_hand:g})"],
-                "threshold": 0.05,
+                "threshold": FAR_FRACTION_MIN,
             },
             config={"samples": SWEEP_SAMPLES, "sigma_data": 0.75, "t": [T_MIN, T_MAX]},
         )
@@ -314,7 +323,7 @@ SWEEP_SAMPLES = {"quick": 1_000, "full": 4_000}
 
 
 def _training_sweep(pts, ctx: Context) -> dict:
-    """Far fraction (tangential offset > 0.05) of the samples against training steps, per network."""
+    """:func:`_far_fraction` of the samples against training steps, per network."""
     n = ctx.profile.pick(**SWEEP_SAMPLES)
     n_steps = ctx.profile.pick(quick=200, full=1_000)
     out = {}
@@ -324,7 +333,7 @@ def _training_sweep(pts, ctx: Context) -> dict:
         for steps in ctx.profile.pick(**SWEEP_STEPS):
             model, _, _ = _trained_field(pts, ctx, sigma_data=0.75, steps=steps, **shape)
             y, _ = _denoise(from_sigma_score(model.score), pts, n, n_steps, ctx.seed + 7)
-            rows[str(steps)] = float(np.mean(np.abs(_offsets(y, pts)[0]) > 0.05))
+            rows[str(steps)] = _far_fraction(y, pts)
         out[label] = rows
     return out
 
