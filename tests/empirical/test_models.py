@@ -6,9 +6,19 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from empirical.flow import from_sigma_score, integrate_euler
 from empirical.jacobians import central_difference_jacobian
 from empirical.metrics import antisymmetry_ratio
-from empirical.models import NetworkConfig, ScoreModel, build_network, edm_preconditioning
+from empirical.models import (
+    EMBED_FEATURES,
+    EMBED_HIDDEN,
+    NetworkConfig,
+    ScoreModel,
+    TimeConditionedScore,
+    build_network,
+    decay_mask,
+    edm_preconditioning,
+)
 from theory.distributions import LinearGaussian
 
 
@@ -93,6 +103,7 @@ class TestScoreModel:
     def test_config_validation(self):
         with pytest.raises(ValueError, match="kind"):
             NetworkConfig(kind="other")
+        assert NetworkConfig(kind="time_conditioned").kind == "time_conditioned"
         with pytest.raises(ValueError, match="activation"):
             NetworkConfig(activation="relu6")
         with pytest.raises(ValueError, match="sigma_data"):
@@ -124,6 +135,103 @@ class TestConservativeControl:
         ]
         score = (net.denoise(x, sigma) - x) / sigma**2
         np.testing.assert_allclose(np.asarray(score), np.asarray(fd), rtol=2e-3, atol=2e-3)
+
+
+class TestTimeConditioned:
+    """The notebook's time-conditioned network: output √t·score, embedding of log t, scalar head."""
+
+    CONFIG = NetworkConfig(kind="time_conditioned", width=24, depth=1, activation="relu")
+
+    @pytest.fixture
+    def net(self, getkey):
+        net = build_network(self.CONFIG, 2, getkey())
+        # non-zero output layer and head, so that the output is not identically zero
+        return eqx.tree_at(
+            lambda n: (n.main.layers[-1].weight, n.head.weight, n.head.bias),
+            net,
+            (
+                jax.random.normal(getkey(), net.main.layers[-1].weight.shape),
+                0.1 * jax.random.normal(getkey(), net.head.weight.shape),
+                jnp.float32(0.3),
+            ),
+        )
+
+    def test_architecture_and_initialisation(self, getkey):
+        net = build_network(self.CONFIG, 2, getkey())
+        assert isinstance(net, TimeConditionedScore)
+        first, last = net.main.layers[0], net.main.layers[-1]
+        assert first.weight.shape == (24, 2 + 1 + EMBED_FEATURES)  # [x, log t, 3 features]
+        assert len(net.main.layers) == 2  # one hidden layer: the notebook's "2-layer" net
+        assert net.embed.layers[0].weight.shape == (EMBED_HIDDEN, 1)
+        assert net.embed.layers[-1].weight.shape == (EMBED_FEATURES, EMBED_HIDDEN)
+        # first layer N(0, 1)/√(fan_in + width): its empirical std, within sampling error
+        std = float(np.std(np.asarray(first.weight))) * np.sqrt(6 + 24)
+        assert 0.75 < std < 1.25
+        assert not np.any(np.asarray(first.bias))
+        for leaf in (last.weight, last.bias, net.head.weight, net.head.bias):
+            assert not np.any(np.asarray(leaf))  # zero-initialised: the score starts at 0
+        model = ScoreModel(net, 2)
+        assert not np.any(model.score(np.ones((3, 2)), 0.1))
+
+    def test_output_is_sqrt_t_times_the_score(self, net, rng):
+        model = ScoreModel(net, 2)
+        x = rng.standard_normal((7, 2))
+        sigma = np.array([1e-3, 0.01, 0.05, 0.1, 0.3, 1.0, 2.0])
+        raw = np.stack(
+            [
+                np.asarray(net.scaled_score(jnp.asarray(xi, jnp.float32), jnp.float32(s)))
+                for xi, s in zip(x, sigma, strict=True)
+            ]
+        )
+        np.testing.assert_allclose(model.score(x, sigma), raw / sigma[:, None], rtol=1e-5)
+        # the denoiser interface is Tweedie's, D = x + σ²·score (float32)
+        np.testing.assert_allclose(
+            model.denoiser(x, sigma),
+            x + sigma[:, None] ** 2 * model.score(x, sigma),
+            rtol=1e-5,
+            atol=1e-6,
+        )
+
+    def test_head_multiplies_the_output(self, net, rng):
+        x = jnp.asarray(rng.standard_normal(2), jnp.float32)
+        sigma = jnp.float32(0.2)
+        e = net.features(2 * jnp.log(sigma))
+        assert e.shape == (1 + EMBED_FEATURES,)
+        np.testing.assert_allclose(float(e[0]), 2 * np.log(0.2), rtol=1e-6)  # the concat skip
+        plain = net.main(jnp.concatenate([x, e]))
+        np.testing.assert_allclose(
+            np.asarray(net.scaled_score(x, sigma)),
+            np.asarray(plain) * (1 + float(net.head(e))),
+            rtol=1e-6,
+        )
+
+    def test_depends_on_time(self, net, rng):
+        model = ScoreModel(net, 2)
+        x = rng.standard_normal((4, 2))
+        assert not np.allclose(0.1 * model.score(x, 0.1), 0.5 * model.score(x, 0.5), rtol=1e-3)
+
+    def test_jacobian_matches_finite_differences(self, net, rng):
+        model = ScoreModel(net, 2)
+        x = rng.standard_normal((5, 2))
+        fd = central_difference_jacobian(model.score, x, 0.5, h=1e-2)
+        np.testing.assert_allclose(model.jacobian(x, 0.5), fd, rtol=0, atol=2e-3 * np.abs(fd).max())
+
+    def test_decay_mask_is_the_main_net(self, net):
+        mask = decay_mask(net)
+        assert jax.tree.structure(mask) == jax.tree.structure(eqx.filter(net, eqx.is_array))
+        assert all(jax.tree.leaves(mask.main))
+        assert not any(jax.tree.leaves(mask.embed)) and not any(jax.tree.leaves(mask.head))
+
+    def test_edm_mask_is_everything(self, getkey):
+        net = build_network(NetworkConfig(width=8, depth=2), 3, getkey())
+        mask = decay_mask(net)
+        assert all(jax.tree.leaves(mask)) and len(jax.tree.leaves(mask)) == 6
+
+    def test_samplers_accept_it(self, net, rng):
+        model = ScoreModel(net, 2)
+        x = rng.standard_normal((6, 2))
+        y = integrate_euler(from_sigma_score(model.score), x, 0.5, 1e-3, 10)
+        assert y.shape == (6, 2) and np.all(np.isfinite(y))
 
 
 def test_jax_default_is_float32():

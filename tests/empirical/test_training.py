@@ -9,13 +9,27 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
+from scipy import stats
 
 from empirical import cache
 from empirical.data import sample
-from empirical.models import NetworkConfig, ScoreModel, build_network
-from empirical.training import TrainingConfig, dsm_loss, fit, sharded_value_and_grad, train
-from theory.distributions import LinearGaussian
+from empirical.models import NetworkConfig, ScoreModel, build_network, decay_mask
+from empirical.training import (
+    TrainingConfig,
+    _optimizer,
+    dsm_loss,
+    ema_update,
+    fit,
+    regression_loss,
+    regression_target,
+    sample_t,
+    sharded_value_and_grad,
+    train,
+)
+from theory.distributions import FiniteSet, LinearGaussian
+from theory.smoothing import empirical_score
 
 SPEC = LinearGaussian([1.0], 2)
 SMALL = NetworkConfig(width=32, depth=2)
@@ -42,10 +56,87 @@ class TestConfig:
         with pytest.raises(ValueError, match="shards"):
             TrainingConfig(shards=0)
 
-    def test_record_holds_every_field(self):
+    def test_validation_of_the_later_fields(self):
+        with pytest.raises(ValueError, match="objective"):
+            TrainingConfig(objective="regression")
+        with pytest.raises(ValueError, match="schedule"):
+            TrainingConfig(schedule="cosine")
+        with pytest.raises(ValueError, match="warmup_steps must be 0"):
+            TrainingConfig(schedule="constant")  # the default warm-up of 1 000 steps
+        with pytest.raises(ValueError, match="weight_decay"):
+            TrainingConfig(weight_decay=-1.0)
+        for bad in (-0.1, 1.0):
+            with pytest.raises(ValueError, match="ema_decay"):
+                TrainingConfig(ema_decay=bad)
+
+    def test_record_holds_every_field_but_later_defaults(self):
         record = TrainingConfig().to_dict()
-        assert set(record) == set(TrainingConfig.__dataclass_fields__)
+        later = {"objective", "schedule", "weight_decay", "ema_decay"}
+        assert set(record) == set(TrainingConfig.__dataclass_fields__) - later
         assert record["shards"] == 2
+        changed = TrainingConfig(
+            objective="score_regression",
+            schedule="constant",
+            warmup_steps=0,
+            weight_decay=0.5,
+            ema_decay=0.99,
+        ).to_dict()
+        assert set(changed) == set(TrainingConfig.__dataclass_fields__)
+        assert (changed["objective"], changed["schedule"]) == ("score_regression", "constant")
+        assert (changed["weight_decay"], changed["ema_decay"]) == (0.5, 0.99)
+
+
+#: The record of TrainingConfig() before the later fields existed (cache format 2), written out.
+PRE_CHANGE_DEFAULT = {
+    "steps": 30_000,
+    "batch_size": 512,
+    "learning_rate": 2e-3,
+    "warmup_steps": 1_000,
+    "sigma_min": 0.01,
+    "sigma_max": 5.0,
+    "n_data": 20_000,
+    "chunk_steps": 1_000,
+    "noise_sampling": "log_uniform",
+    "shards": 2,
+}
+
+
+class TestCacheKeysUnchanged:
+    """Models cached before the later fields (and the time-conditioned kind) keep their keys."""
+
+    def test_default_training_record_and_key(self):
+        assert TrainingConfig().to_dict() == PRE_CHANGE_DEFAULT
+        base = {"spec": SPEC.to_dict(), "network": NetworkConfig().to_dict(), "seed": 0}
+        assert cache.cache_key({**base, "training": TrainingConfig().to_dict()}) == cache.cache_key(
+            {**base, "training": PRE_CHANGE_DEFAULT}
+        )
+
+    def test_a_non_default_earlier_record(self):
+        # the shape of a claim's recipe: earlier fields changed, later ones at their defaults
+        cfg = TrainingConfig(steps=20_000, warmup_steps=1_000, noise_sampling="uniform_t")
+        expected = {**PRE_CHANGE_DEFAULT, "steps": 20_000, "noise_sampling": "uniform_t"}
+        assert cfg.to_dict() == expected
+
+    def test_network_record(self):
+        assert NetworkConfig().to_dict() == {
+            "kind": "edm",
+            "width": 128,
+            "depth": 3,
+            "activation": "silu",
+            "sigma_data": 1.0,
+        }
+
+    def test_a_later_field_changes_the_key(self):
+        base = {"spec": SPEC.to_dict(), "network": SMALL.to_dict(), "seed": 0}
+        keys = {cache.cache_key({**base, "training": TrainingConfig().to_dict()})}
+        for extra in (
+            {"objective": "score_regression"},
+            {"schedule": "constant", "warmup_steps": 0},
+            {"weight_decay": 1e-4},
+            {"ema_decay": 0.999},
+        ):
+            keys.add(cache.cache_key({**base, "training": TrainingConfig(**extra).to_dict()}))
+        assert len(keys) == 5
 
 
 class TestShardedGradient:
@@ -243,3 +334,262 @@ class TestNoiseSampling:
         assert trained - optimum < 0.5 * (initial - optimum)
         # sampling t uniformly is what this objective weights: it must beat log-uniform sampling
         assert trained < loss(log_model.denoiser(x, sigma))
+
+
+# --------------------------------------------------------------------------------------------
+# The later features: EMA, masked weight decay, the constant schedule, cube-law t, score regression
+
+TIME_NET = NetworkConfig(kind="time_conditioned", width=32, depth=1, activation="relu")
+
+
+class TestEMA:
+    def test_known_sequence(self):
+        """ema_n = β^n p_0 + (1 − β) Σ_{k=1..n} β^{n−k} p_k for a written-out sequence p_k."""
+        beta = 0.9
+        seq = np.array([3.0, -1.0, 4.0, 1.0, -5.0, 9.0, 2.0])
+        ema = {"w": jnp.asarray(seq[0])}
+        for p in seq[1:]:
+            ema = ema_update(ema, {"w": jnp.asarray(p)}, beta)
+        n = seq.size - 1
+        closed = beta**n * seq[0] + (1 - beta) * sum(
+            beta ** (n - k) * seq[k] for k in range(1, n + 1)
+        )
+        np.testing.assert_allclose(float(ema["w"]), closed, rtol=1e-6)
+        assert abs(closed - seq[-1]) > 0.3  # the average is not the last value
+
+    def test_fit_returns_the_ema_of_the_trajectory(self):
+        """Two one-step chunks: the weights after each step come from fits of 1 and 2 steps
+        (the same keys), so the EMA of fit(steps=2) is known leaf by leaf."""
+        data = sample(SPEC, 500, 0)
+
+        def cfg(steps, ema=0.0):
+            return TrainingConfig(
+                steps=steps,
+                chunk_steps=1,
+                warmup_steps=0,
+                schedule="constant",
+                learning_rate=0.05,
+                batch_size=64,
+                ema_decay=ema,
+            )
+
+        k_init, _ = jax.random.split(jax.random.PRNGKey(0))
+        p0 = eqx.filter(build_network(SMALL, 2, k_init), eqx.is_array)
+        path = [p0] + [
+            eqx.filter(fit(data, SMALL, cfg(k), 0, progress=False).network, eqx.is_array)
+            for k in (1, 2)
+        ]
+        beta = 0.5
+        expected = jax.tree.map(lambda a, b, c: beta**2 * a + (1 - beta) * (beta * b + c), *path)
+        got = eqx.filter(fit(data, SMALL, cfg(2, beta), 0, progress=False).network, eqx.is_array)
+        for g, e in zip(jax.tree.leaves(got), jax.tree.leaves(expected), strict=True):
+            np.testing.assert_allclose(np.asarray(g), np.asarray(e), rtol=1e-5, atol=1e-6)
+        assert not np.allclose(jax.tree.leaves(got)[0], jax.tree.leaves(path[-1])[0])
+
+
+class TestWeightDecay:
+    def _one_update_with_zero_gradients(self, net, wd, lr=0.1):
+        """Adam's update of a zero gradient is 0, so only the decoupled decay moves a leaf."""
+        params = eqx.filter(net, eqx.is_array)
+        cfg = TrainingConfig(
+            steps=10,
+            chunk_steps=10,
+            warmup_steps=0,
+            schedule="constant",
+            learning_rate=lr,
+            weight_decay=wd,
+        )
+        opt = _optimizer(cfg, decay_mask(net))
+        zero = jax.tree.map(jnp.zeros_like, params)
+        updates, _ = jax.jit(opt.update)(zero, opt.init(params), params)
+        return params, optax.apply_updates(params, updates)
+
+    def test_masked_leaves_are_not_decayed(self, getkey):
+        net = build_network(TIME_NET, 2, getkey())
+        # give every leaf non-zero values (the output layer and the head start at zero)
+        net = jax.tree.map(lambda a: a + 0.5 if eqx.is_array(a) else a, net)
+        before, after = self._one_update_with_zero_gradients(net, wd=2.0, lr=0.1)
+        for part in ("main", "embed", "head"):
+            for b, a in zip(
+                jax.tree.leaves(getattr(before, part)),
+                jax.tree.leaves(getattr(after, part)),
+                strict=True,
+            ):
+                factor = 1 - 0.1 * 2.0 if part == "main" else 1.0
+                np.testing.assert_allclose(np.asarray(a), factor * np.asarray(b), rtol=1e-6)
+
+    def test_mask_of_the_time_network(self, getkey):
+        mask = decay_mask(build_network(TIME_NET, 2, getkey()))
+        assert all(jax.tree.leaves(mask.main)) and len(jax.tree.leaves(mask.main)) == 4
+        assert not any(jax.tree.leaves(mask.embed)) and len(jax.tree.leaves(mask.embed)) == 4
+        assert not any(jax.tree.leaves(mask.head)) and len(jax.tree.leaves(mask.head)) == 2
+
+    def test_edm_network_is_decayed_everywhere(self, getkey):
+        net = build_network(SMALL, 2, getkey())
+        before, after = self._one_update_with_zero_gradients(net, wd=1.0, lr=0.1)
+        for b, a in zip(jax.tree.leaves(before), jax.tree.leaves(after), strict=True):
+            np.testing.assert_allclose(np.asarray(a), 0.9 * np.asarray(b), rtol=1e-6)
+
+    def test_no_decay_is_plain_adam(self, getkey):
+        net = build_network(SMALL, 2, getkey())
+        before, after = self._one_update_with_zero_gradients(net, wd=0.0)
+        for b, a in zip(jax.tree.leaves(before), jax.tree.leaves(after), strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+class TestSchedule:
+    def test_constant_and_warmup_cosine(self):
+        """Adam's first steps on a constant gradient move by ≈ lr each: constant from step 1 with
+        ``schedule="constant"``, from 0 upwards with the warm-up."""
+        params = {"w": jnp.zeros(())}
+        grad = {"w": jnp.ones(())}
+
+        def moves(cfg):
+            opt = _optimizer(cfg)
+            state = opt.init(params)
+            out = []
+            for _ in range(5):
+                updates, state = opt.update(grad, state, params)
+                out.append(-float(updates["w"]))
+            return np.array(out)
+
+        const = moves(
+            TrainingConfig(
+                steps=100, chunk_steps=100, warmup_steps=0, schedule="constant", learning_rate=0.01
+            )
+        )
+        np.testing.assert_allclose(const, 0.01, rtol=1e-4)
+        warm = moves(
+            TrainingConfig(steps=100, chunk_steps=100, warmup_steps=10, learning_rate=0.01)
+        )
+        assert warm[0] == 0.0 and np.all(np.diff(warm) > 0)
+
+
+class TestCubeLaw:
+    def test_cube_root_of_t_is_uniform(self):
+        cfg = TrainingConfig(sigma_min=1e-3, sigma_max=np.sqrt(0.02), noise_sampling="cube_t")
+        t = np.asarray(sample_t(jax.random.PRNGKey(0), (20_000,), cfg), np.float64)
+        a, b = np.cbrt(1e-6), np.cbrt(0.02)
+        assert t.min() >= 1e-6 * (1 - 1e-5) and t.max() <= 0.02 * (1 + 1e-5)
+        u = (np.cbrt(t) - a) / (b - a)
+        assert stats.kstest(u, "uniform").pvalue > 1e-3
+        # and it is not uniform in t itself (so that this test can fail)
+        assert stats.kstest((t - 1e-6) / (0.02 - 1e-6), "uniform").pvalue < 1e-6
+
+    def test_the_other_laws(self):
+        key = jax.random.PRNGKey(1)
+        lo, hi = 0.01, 5.0
+        t = np.asarray(sample_t(key, (20_000,), TrainingConfig(sigma_min=lo, sigma_max=hi)))
+        u = (np.log(np.sqrt(t)) - np.log(lo)) / (np.log(hi) - np.log(lo))
+        assert stats.kstest(u, "uniform").pvalue > 1e-3
+        cfg = TrainingConfig(sigma_min=lo, sigma_max=hi, noise_sampling="uniform_t")
+        t = np.asarray(sample_t(key, (20_000,), cfg), np.float64)
+        assert stats.kstest((t - lo**2) / (hi**2 - lo**2), "uniform").pvalue > 1e-3
+
+
+class TestScoreRegression:
+    POINTS = np.array([[-1.0, 0.0], [-1 / 3, 0.0], [1 / 3, 0.0], [1.0, 0.0]])
+
+    @pytest.mark.parametrize("sigma", [1e-3, 0.05, 0.3, 2.0])
+    def test_target_is_sqrt_t_times_the_empirical_score(self, sigma, rng):
+        """Reference: theory.smoothing.empirical_score (FiniteSet.score, float64)."""
+        pts = self.POINTS
+        idx = rng.integers(0, 4, 200)
+        eps = rng.standard_normal((200, 2))
+        x = pts[idx] + sigma * eps
+        ref = sigma * empirical_score(x, sigma**2, pts)
+        got = regression_target(
+            jnp.asarray(pts[idx], jnp.float32),
+            jnp.full(200, sigma, jnp.float32),
+            jnp.asarray(eps, jnp.float32),
+            jnp.asarray(pts, jnp.float32),
+        )
+        np.testing.assert_allclose(np.asarray(got), ref, rtol=1e-4, atol=1e-4)
+        # the target is not −ε (that would be the DSM label, exact only near a single point)
+        if sigma >= 0.3:
+            assert np.max(np.abs(ref + eps)) > 0.1
+
+    def test_loss_of_the_exact_field_is_zero_and_of_another_is_not(self, rng):
+        pts = jnp.asarray(self.POINTS, jnp.float32)
+
+        class Exact(eqx.Module):
+            def scaled_score(self, x, sigma):
+                t = sigma**2
+                return sigma * jnp.asarray(
+                    jax.grad(
+                        lambda z: jax.scipy.special.logsumexp(
+                            -jnp.sum((z[None] - pts) ** 2, 1) / (2 * t)
+                        )
+                    )(x)
+                )
+
+        idx = rng.integers(0, 4, 64)
+        x0 = pts[idx]
+        log_sigma = jnp.asarray(rng.uniform(np.log(0.05), np.log(0.5), 64), jnp.float32)
+        eps = jnp.asarray(rng.standard_normal((64, 2)), jnp.float32)
+        loss = eqx.filter_jit(regression_loss)
+        assert float(loss(Exact(), x0, log_sigma, eps, pts)) < 1e-8
+        net = build_network(TIME_NET, 2, jax.random.PRNGKey(0))  # outputs 0 at initialisation
+        assert float(loss(net, x0, log_sigma, eps, pts)) > 0.1
+
+    def test_fit_learns_the_empirical_score(self):
+        """Held-out regression loss (computed here in numpy from FiniteSet.score): the trained
+        time-conditioned network must close most of the gap between its initial value (output 0)
+        and the optimum 0."""
+        pts = self.POINTS
+        cfg = TrainingConfig(
+            steps=1_500,
+            chunk_steps=500,
+            warmup_steps=0,
+            schedule="constant",
+            learning_rate=3e-3,
+            batch_size=256,
+            sigma_min=0.05,
+            sigma_max=0.5,
+            noise_sampling="cube_t",
+            objective="score_regression",
+        )
+        model = fit(pts, TIME_NET, cfg, seed=0, progress=False)
+        ev = np.random.default_rng(3)
+        n = 4_000
+        sigma = np.sqrt(np.asarray(sample_t(jax.random.PRNGKey(9), (n,), cfg), np.float64))
+        x = pts[ev.integers(0, 4, n)] + sigma[:, None] * ev.standard_normal((n, 2))
+        target = sigma[:, None] * FiniteSet(pts).score(x, sigma)
+
+        def loss(out):
+            return float(np.mean(np.sum((target - out) ** 2, axis=1)))
+
+        initial = loss(np.zeros_like(target))
+        trained = loss(sigma[:, None] * model.score(x, sigma))
+        assert initial > 0.3  # room to learn, so that this test can fail
+        assert trained < 0.3 * initial
+
+    def test_train_uses_the_points_and_caches(self, model_cache, rng):
+        cfg = TrainingConfig(
+            steps=100,
+            chunk_steps=100,
+            warmup_steps=0,
+            schedule="constant",
+            learning_rate=1e-3,
+            batch_size=64,
+            objective="score_regression",
+            noise_sampling="cube_t",
+            weight_decay=0.1,
+        )
+        spec = FiniteSet(self.POINTS)
+        first = train(spec, TIME_NET, cfg, seed=0, progress=False)
+        second = train(spec, TIME_NET, cfg, seed=0, progress=False)
+        assert (first.meta["cache"], second.meta["cache"]) == ("miss", "hit")
+        assert second.meta["training"]["objective"] == "score_regression"
+        x = rng.standard_normal((8, 2))
+        np.testing.assert_array_equal(first.score(x, 0.2), second.score(x, 0.2))
+        # the points themselves are the data: n_data does not enter
+        third = train(
+            spec, TIME_NET, TrainingConfig(**{**cfg.to_dict(), "n_data": 7}), 0, progress=False
+        )
+        np.testing.assert_array_equal(first.score(x, 0.2), third.score(x, 0.2))
+
+    def test_needs_a_finite_set(self):
+        cfg = TrainingConfig(objective="score_regression")
+        with pytest.raises(ValueError, match="FiniteSet"):
+            train(SPEC, SMALL, cfg, seed=0, progress=False)
