@@ -1,7 +1,27 @@
-"""What a claim is: a statement from a paper, a prediction, a measurement, a tolerance and a verdict."""
+"""What a claim is: a statement from a paper, a prediction, a measurement, named checks and a verdict.
+
+Verdicts
+--------
+``pass``
+    every named check held, at a size the claim is judged at.
+``fail``
+    at least one named check did not hold; the outcome names which (:attr:`Outcome.failed`).
+``inconclusive``
+    the run is too small to judge (a trained claim at the ``quick`` profile): every check is still
+    computed and reported with its value and threshold, but none is held against the paper.
+
+Negative controls
+-----------------
+Every claim declares a *control*: a fault that a correct validator must catch (a wrong prediction,
+a wrong field). Run with ``Context.control`` set, the claim plants that fault and must ``fail``;
+a control that passes is a defect of the claim. Trained claims are judged under their control
+with the ``full`` thresholds at every profile.
+"""
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,12 +30,13 @@ from typing import Any, Literal
 __all__ = [
     "KINDS",
     "VERDICTS",
+    "Check",
     "Claim",
     "Context",
     "FigureSpec",
     "Outcome",
     "Profile",
-    "verdict_from",
+    "check",
 ]
 
 KINDS = ("exact", "sampled", "trained")
@@ -44,11 +65,69 @@ class Profile:
 
 @dataclass(frozen=True)
 class Context:
-    """What a claim's ``run`` receives."""
+    """What a claim's ``run`` receives.
+
+    ``control`` asks the claim to plant its declared fault (its negative control) before judging.
+    """
 
     profile: Profile
     seed: int
     progress: bool = True
+    control: bool = False
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check: the measured ``value``, the ``threshold`` it is held to, and whether it ``held``."""
+
+    name: str
+    value: Any
+    threshold: str
+    held: bool
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "threshold": self.threshold,
+            "held": self.held,
+        }
+
+
+_OPS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    "≤": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "≥": operator.ge,
+    "==": operator.eq,
+}
+
+
+def _is_nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def check(name: str, value, op: str, bound) -> Check:
+    """A :class:`Check` that holds when ``value op bound``; ``op`` is one of ``< ≤ > ≥ ==`` or ``in``.
+
+    With ``op="in"``, ``bound`` is a closed interval ``(lo, hi)``. A NaN value never holds (a
+    measurement that could not be made is not a pass). Numbers are stored as Python scalars.
+    """
+    if op not in (*_OPS, "in"):
+        raise ValueError(f"op must be one of {[*_OPS, 'in']} (got {op!r})")
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:
+        value = value.item()  # numpy scalar -> Python scalar, for the JSON report
+    if op == "in":
+        lo, hi = bound
+        held = not _is_nan(value) and lo <= value <= hi
+        threshold = f"in [{lo:.4g}, {hi:.4g}]"
+    else:
+        held = not _is_nan(value) and bool(_OPS[op](value, bound))
+        shown = f"{bound:.4g}" if isinstance(bound, float) else str(bound)
+        threshold = f"{op} {shown}".replace("<=", "≤").replace(">=", "≥")
+    return Check(name=name, value=value, threshold=threshold, held=bool(held))
 
 
 @dataclass
@@ -63,29 +142,51 @@ class FigureSpec:
 
 @dataclass
 class Outcome:
-    """The result of running a claim once."""
+    """The result of running a claim once.
+
+    The verdict is derived, never set: ``inconclusive`` when ``inconclusive`` gives a reason the
+    run cannot be judged, else ``pass`` when every check held, else ``fail``.
+    """
 
     predicted: Any
     measured: Any
     tolerance: Any
-    verdict: str
+    checks: list[Check]
     notes: str = ""
     figures: list[FigureSpec] = field(default_factory=list)
+    inconclusive: str = ""  # why this run is too small to judge; empty when it is judged
 
     def __post_init__(self):
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS} (got {self.verdict!r})")
+        if not self.checks:
+            raise ValueError("checks must name at least one Check (a claim must be able to fail)")
+        if not all(isinstance(c, Check) for c in self.checks):
+            raise ValueError("checks must be a list of compare.claim.Check")
+        names = [c.name for c in self.checks]
+        if len(names) != len(set(names)):
+            raise ValueError(f"check names must be unique (got {names})")
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the checks that did not hold."""
+        return [c.name for c in self.checks if not c.held]
+
+    @property
+    def verdict(self) -> str:
+        if self.inconclusive:
+            return "inconclusive"
+        return "fail" if self.failed else "pass"
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A checkable statement of a paper, with the function that measures it."""
+    """A checkable statement of a paper, with the function that measures it and its negative control."""
 
     id: str  # "<paper>.<name>"
     paper: str  # a key of compare.registry.PAPERS
     kind: str  # one of KINDS
     statement: str  # one sentence
     source: str  # equation or figure, and the research note's provenance tag
+    control: str  # the fault planted when Context.control is set; the claim must then fail
     run: Callable[[Context], Outcome]
     seed: int = 0
 
@@ -94,10 +195,5 @@ class Claim:
             raise ValueError(f"kind must be one of {KINDS} (got {self.kind!r})")
         if not self.id.startswith(self.paper + "."):
             raise ValueError(f"claim id {self.id!r} must start with its paper key {self.paper!r}")
-
-
-def verdict_from(checks: dict[str, bool], *, inconclusive: bool = False) -> str:
-    """``pass`` if every named check holds, ``fail`` otherwise (``inconclusive`` when asked)."""
-    if inconclusive:
-        return "inconclusive"
-    return "pass" if all(checks.values()) else "fail"
+        if not self.control.strip():
+            raise ValueError(f"claim {self.id!r} must declare its negative control")

@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
                 "--strict", action="store_true", help="exit 1 if any claim does not pass"
             )
         c.add_argument("--profile", choices=("quick", "full"), default="quick")
+        if name == "run":
+            c.add_argument(
+                "--no-controls",
+                action="store_true",
+                help="skip the negative controls (the report then says 'not run')",
+            )
         c.add_argument("--no-progress", action="store_true", help="no progress bars")
     b = sub.add_parser("bench", help="print training and Jacobian throughput")
     b.add_argument("--steps", type=int, default=10_000, help="training steps timed (default 10000)")
@@ -53,14 +59,22 @@ def main(argv: list[str] | None = None) -> int:
         profile,
         report=not figures_only,
         figures=True,
+        controls=not (figures_only or args.no_controls),
         progress=not args.no_progress,
         merge=partial,
     )
-    failed = [r["id"] for r in results if r["verdict"] != "pass"]
+    failed = [r for r in results if r["verdict"] != "pass"]
     if not figures_only:
         print(
             f"{len(results) - len(failed)}/{len(results)} claims pass; report in {profile.reports_dir}"
         )
-        for cid in failed:
-            print(f"  not passing: {cid}", file=sys.stderr)
-    return 1 if (getattr(args, "strict", False) and failed) else 0
+        for r in failed:
+            why = ", ".join(r["failed_checks"]) if r["verdict"] == "fail" else r["inconclusive"]
+            print(f"  {r['verdict']}: {r['id']}: {why}", file=sys.stderr)
+        missed = [
+            r["id"] for r in results if r["control"] is not None and not r["control"]["caught"]
+        ]
+        for cid in missed:
+            print(f"  negative control not caught: {cid}", file=sys.stderr)
+        return 1 if (args.strict and (failed or missed)) else 0
+    return 0

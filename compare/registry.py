@@ -27,14 +27,20 @@ _CLAIM_MODULES = (
     "constrained_mixing",
     "spectral_gaps",
     "score_smoothing",
+    "score_smoothing_relu",
     "score_smoothing_trained",
 )
 
 _REGISTRY: dict[str, Claim] = {}
 
 
-def claim(*, id: str, paper: str, kind: str, statement: str, source: str, seed: int = 0):
-    """Decorator registering ``run(ctx) -> Outcome`` as a claim."""
+def claim(
+    *, id: str, paper: str, kind: str, statement: str, source: str, control: str, seed: int = 0
+):
+    """Decorator registering ``run(ctx) -> Outcome`` as a claim.
+
+    ``control`` names the fault the claim plants when ``ctx.control`` is set (its negative control).
+    """
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {sorted(PAPERS)} (got {paper!r})")
 
@@ -42,7 +48,14 @@ def claim(*, id: str, paper: str, kind: str, statement: str, source: str, seed: 
         if id in _REGISTRY:
             raise ValueError(f"claim id {id!r} is registered twice")
         _REGISTRY[id] = Claim(
-            id=id, paper=paper, kind=kind, statement=statement, source=source, run=run, seed=seed
+            id=id,
+            paper=paper,
+            kind=kind,
+            statement=statement,
+            source=source,
+            control=control,
+            run=run,
+            seed=seed,
         )
         return run
 

@@ -1,8 +1,15 @@
-"""The validation report: ``validation.json`` (stable keys) and ``validation.md`` (a table per paper)."""
+"""The validation report: ``validation.json`` (stable keys) and ``validation.md`` (a table per paper).
+
+Each claim's entry holds its named checks (value, threshold, held), the names of those that failed,
+the reason a run was not judged (``inconclusive``), and its negative control (the planted fault, the
+verdict under it and whether it was caught).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from compare.registry import PAPERS
@@ -21,6 +28,10 @@ RESULT_KEYS = (
     "measured",
     "tolerance",
     "verdict",
+    "failed_checks",
+    "inconclusive",
+    "checks",
+    "control",
     "seed",
     "seconds",
     "notes",
@@ -53,16 +64,60 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def _control_cell(control) -> str:
+    if control is None:
+        return "not run"
+    return "caught" if control["caught"] else f"**not caught** ({control['verdict']})"
+
+
+def _claim_section(r: dict) -> list[str]:
+    lines = [
+        f"### `{r['id']}`: **{r['verdict']}**",
+        "",
+        f"{r['statement']} Source: {r['source']}.",
+        "",
+        f"- Predicted: {_cell(r['predicted'])}",
+        f"- Measured: {_cell(r['measured'])}",
+        f"- Tolerance: {_cell(r['tolerance'])}",
+    ]
+    if r.get("inconclusive"):
+        lines.append(f"- Not judged: {r['inconclusive']}")
+    control = r.get("control")
+    if control is not None:
+        failed = ", ".join(control["failed_checks"]) or "none"
+        lines.append(
+            f"- Negative control: {control['fault']} → {control['verdict']} "
+            f"({'caught' if control['caught'] else 'NOT caught'}; failed checks: {_cell(failed)})"
+        )
+    if r.get("notes"):
+        lines.append(f"- Notes: {_cell(r['notes'])}")
+    held = {True: "held", False: "**failed**"}
+    if r.get("inconclusive"):
+        held = {True: "held (not judged)", False: "failed (not judged)"}
+    lines += ["", "| check | measured | threshold | |", "|---|---|---|---|"]
+    for k in r.get("checks") or []:
+        lines.append(
+            f"| {_cell(k['name'])} | {_cell(k['value'])} | {_cell(k['threshold'])} | {held[k['held']]} |"
+        )
+    return [*lines, ""]
+
+
 def render_markdown(report: dict) -> str:
-    """The report as Markdown: a header, a verdict count, then a table per paper."""
+    """The report as Markdown: a header, a verdict count, a table per paper, then each claim's checks."""
     claims = report["claims"]
     counts = {v: sum(r["verdict"] == v for r in claims) for v in ("pass", "fail", "inconclusive")}
+    controls = [r["control"] for r in claims if r.get("control") is not None]
     lines = [
         "# Validation report",
         "",
         f"Profile `{report['profile']}`, git revision `{report['git_revision']}`. "
         f"{len(claims)} claims: {counts['pass']} pass, {counts['fail']} fail, "
-        f"{counts['inconclusive']} inconclusive.",
+        f"{counts['inconclusive']} inconclusive. Negative controls caught: "
+        f"{sum(c['caught'] for c in controls)} of {len(controls)} run.",
+        "",
+        "`pass`: every named check held. `fail`: at least one did not (named below). `inconclusive`: "
+        "the run is too small to judge (trained claims at `quick`). Each claim also runs under its "
+        "negative control, a planted fault it must catch by failing.",
         "",
     ]
     for paper, title in PAPERS.items():
@@ -74,21 +129,31 @@ def render_markdown(report: dict) -> str:
             "",
             f"_{title}_",
             "",
-            "| claim | kind | predicted | measured | tolerance | verdict | s |",
-            "|---|---|---|---|---|---|---|",
+            "| claim | kind | verdict | failed checks | control | s |",
+            "|---|---|---|---|---|---|",
         ]
         for r in rows:
             lines.append(
-                f"| `{r['id']}` | {r['kind']} | {_cell(r['predicted'])} | {_cell(r['measured'])} | "
-                f"{_cell(r['tolerance'])} | **{r['verdict']}** | {r['seconds']:.1f} |"
+                f"| `{r['id']}` | {r['kind']} | **{r['verdict']}** | "
+                f"{_cell(', '.join(r.get('failed_checks') or [])) or '—'} | {_control_cell(r.get('control'))} | "
+                f"{r['seconds']:.1f} |"
             )
         lines.append("")
         for r in rows:
-            lines.append(f"- `{r['id']}`: {r['statement']} Source: {r['source']}.")
-            if r.get("notes"):
-                lines.append(f"  Notes: {r['notes']}")
-        lines.append("")
+            lines += _claim_section(r)
     return "\n".join(lines)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_report(results: list[dict], profile: str, reports_dir: Path, *, merge: bool) -> dict:
@@ -97,8 +162,8 @@ def write_report(results: list[dict], profile: str, reports_dir: Path, *, merge:
     reports_dir.mkdir(parents=True, exist_ok=True)
     json_path = reports_dir / "validation.json"
     claims = _merge(load_results(json_path), results) if merge else results
-    claims = [{k: to_jsonable(r[k]) for k in RESULT_KEYS} for r in claims]
+    claims = [{k: to_jsonable(r.get(k)) for k in RESULT_KEYS} for r in claims]
     report = {"profile": profile, "git_revision": git_revision(), "claims": claims}
-    json_path.write_text(json.dumps(report, indent=1) + "\n")
-    (reports_dir / "validation.md").write_text(render_markdown(report))
+    _write_atomic(json_path, json.dumps(report, indent=1) + "\n")
+    _write_atomic(reports_dir / "validation.md", render_markdown(report))
     return report

@@ -8,7 +8,7 @@ from compare.claim import Context
 from empirical.models import NetworkConfig
 from empirical.training import TrainingConfig, train
 
-__all__ = ["max_relative_error", "random_basis", "trained_model"]
+__all__ = ["max_relative_error", "random_basis", "trained_model", "unjudged_at_quick"]
 
 
 def random_basis(d: int, k: int, seed: int) -> np.ndarray:
@@ -39,3 +39,15 @@ def trained_model(
     )
     model = train(spec, network or NetworkConfig(), training, seed=ctx.seed, progress=ctx.progress)
     return model, training
+
+
+def unjudged_at_quick(ctx: Context, what: str) -> str:
+    """The ``Outcome.inconclusive`` reason of a trained claim at ``quick``, empty where it is judged.
+
+    Trained claims are judged at ``full``. At ``quick`` their networks are trained too briefly, so the
+    checks are computed against the ``full`` thresholds and shown, but not held against the paper;
+    under the negative control they are judged at every profile (the planted fault must fail them).
+    """
+    if ctx.profile.name == "full" or ctx.control:
+        return ""
+    return f"quick profile: {what} too short to judge; checks shown against the full thresholds"

@@ -15,7 +15,7 @@ import mpmath
 import numpy as np
 from scipy import integrate, stats
 
-from compare.claim import Context, FigureSpec, Outcome, verdict_from
+from compare.claim import Check, Context, FigureSpec, Outcome, check
 from compare.claims._common import max_relative_error
 from compare.registry import claim
 from compare.style import PALETTE, fit_loglog_slope
@@ -69,33 +69,45 @@ def _mp_score(x: float, t: float, points) -> float:
     statement="The empirical score of S = {−1, +1} is s_t(x) = (tanh(x/t) − x)/t; its posterior mean tanh(x/t) "
     "lies in (−1, 1) with the sign of x; the log-sum-exp ESF of n points is ∇log p_t^{(n)}.",
     source="paper004 §2, note §1.3 [N, D], claim C1 and test 1",
+    control="The ESF under test is scaled by 1.02 (a closed form off by 2%).",
 )
 def esf_formula(ctx: Context) -> Outcome:
     three = np.array([[-1.0], [0.2], [1.5]])
+    scale = 1.02 if ctx.control else 1.0  # the planted fault: the ESF under test 2% too large
+
+    def esf_under_test(x, t, pts):
+        return scale * sm.empirical_score(x, t, pts)
+
     xs = np.linspace(-2, 2, ctx.profile.pick(quick=41, full=201))
     err = {}
     for t in (1.0, 0.1, 0.01):
         for name, pts in (("two points", TWO), ("three points", three)):
             ref = np.array([_mp_score(x, t, pts) for x in xs])
-            got = sm.empirical_score(xs[:, None], t, pts)[:, 0]
+            got = esf_under_test(xs[:, None], t, pts)[:, 0]
             err[f"{name}, t={t}"] = max_relative_error(got, ref)
         closed = (np.tanh(xs / t) - xs) / t
         err[f"tanh form, t={t}"] = max_relative_error(
-            sm.empirical_score(xs[:, None], t, TWO)[:, 0], closed
+            esf_under_test(xs[:, None], t, TWO)[:, 0], closed
         )
     x_pm = np.linspace(-3, 3, 601)
-    xhat = x_pm + 0.01 * sm.empirical_score(x_pm[:, None], 0.01, TWO)[:, 0]
-    inside = bool(
-        np.all(np.abs(xhat) <= 1.0 + 4 * np.finfo(float).eps * np.maximum(1, np.abs(x_pm)))
-    )
-    signs = bool(np.all(np.sign(xhat[x_pm != 0]) == np.sign(x_pm[x_pm != 0])))
+    xhat = x_pm + 0.01 * esf_under_test(x_pm[:, None], 0.01, TWO)[:, 0]
+    # x̂ ∈ [−1, 1] up to the rounding of x + t s (4 ulp of max(1, |x|)): the worst excess beyond that
+    allowance = 4 * np.finfo(float).eps * np.maximum(1, np.abs(x_pm))
+    excess = float(np.max(np.abs(xhat) - 1.0 - allowance))
+    inside = excess <= 0.0
+    wrong_sign = int(np.sum(np.sign(xhat[x_pm != 0]) != np.sign(x_pm[x_pm != 0])))
+    signs = wrong_sign == 0
     tol = 1e-6
-    checks = {k: v < tol for k, v in err.items()} | {"x̂ ∈ [−1, 1]": inside, "sgn x̂ = sgn x": signs}
+    checks = [check(k, v, "<", tol) for k, v in err.items()]
+    checks += [
+        check("max |x̂| − 1 − 4 ulp", excess, "<=", 0.0),
+        check("points with sgn x̂ ≠ sgn x", wrong_sign, "==", 0),
+    ]
     return Outcome(
         predicted={"max relative error": 0, "posterior mean": "in (−1, 1), sign of x"},
         measured={"max relative error": err, "x̂ ∈ [−1, 1]": inside, "sign of x̂": signs},
         tolerance={"relative error": tol},
-        verdict=verdict_from(checks),
+        checks=checks,
         notes=f"Reference: mpmath.diff of log Σ exp(−(x − y)²/2t) at 40 digits on {xs.size} points of [−2, 2]; "
         "the ESF under test is the float64 log-sum-exp of theory.distributions.FiniteSet. The three-point set "
         "{−1, 0.2, 1.5} checks n > 2 with unequal gaps. x̂ = x + t s_t(x) is checked to be in [−1, 1] up to "
@@ -109,27 +121,25 @@ def esf_formula(ctx: Context) -> Outcome:
     kind="exact",
     statement="As t → 0 the ESF tends to the piecewise-linear ESF (sgn x − x)/t away from the midpoint.",
     source="paper004 §3, note §1.3 [N], claim C2 and test 2",
+    control="σ ↔ t swapped in the PL-ESF: it is evaluated at √t, i.e. (sgn x − x)/√t instead of "
+    "(sgn x − x)/t.",
 )
 def pl_limit(ctx: Context) -> Outcome:
     t = 1e-3
+
+    def pl(x, t, pts):  # the PL-ESF under test; the control plants σ = √t where t is expected
+        return sm.piecewise_linear_score(x, np.sqrt(t) if ctx.control else t, pts)
+
     xs = np.linspace(-2, 2, 40_001)
     xs = xs[np.abs(xs) > 0.05]
     ts_sup = np.max(np.abs(t * sm.empirical_score(xs[:, None], t, TWO)[:, 0] - (np.sign(xs) - xs)))
-    pl_sup = np.max(
-        np.abs(t * sm.piecewise_linear_score(xs[:, None], t, TWO)[:, 0] - (np.sign(xs) - xs))
-    )
+    pl_sup = np.max(np.abs(t * pl(xs[:, None], t, TWO)[:, 0] - (np.sign(xs) - xs)))
     # the four-point set: PL-ESF against the ESF away from the three midpoints
     four = np.linspace(-1, 1, 4)[:, None]
     mids = np.array([-2 / 3, 0.0, 2 / 3])
     away = xs[np.min(np.abs(xs[:, None] - mids), axis=1) > 0.05]
     four_sup = np.max(
-        np.abs(
-            t
-            * (
-                sm.empirical_score(away[:, None], t, four)
-                - sm.piecewise_linear_score(away[:, None], t, four)
-            )
-        )
+        np.abs(t * (sm.empirical_score(away[:, None], t, four) - pl(away[:, None], t, four)))
     )
     tol = 1e-10
     measured = {
@@ -141,7 +151,7 @@ def pl_limit(ctx: Context) -> Outcome:
         predicted={"sup-norm": 0},
         measured=measured,
         tolerance={"sup-norm of t·score": tol},
-        verdict=verdict_from({k: v < tol for k, v in measured.items()}),
+        checks=[check(k, float(v), "<", tol) for k, v in measured.items()],
         notes="t = 1e-3 on |x| > 0.05 (40 001-point grid of [−2, 2]); the four-point set y_k = −1 + 2(k−1)/3 "
         "is held at distance > 0.05 from its three midpoints.",
     )
@@ -161,6 +171,8 @@ def _second_difference_variation(f, lo, hi, n):
     kind="exact",
     statement="The S-PL-ESF is continuous and its non-smoothness is R[ŝ_{t,δ}] = ∫|ŝ''| = 2/((1 − δ)t).",
     source="paper004 §3, note §1.4 [N, D], claim C3 and test 3",
+    control="κ convention swapped in the closed form of R: it is evaluated with the notebook's "
+    "κ_nb = κ² in place of κ_paper (δ = κ²√t).",
 )
 def smoothed_continuity(ctx: Context) -> Outcome:
     four = np.linspace(-1, 1, 4)[:, None]
@@ -180,18 +192,18 @@ def smoothed_continuity(ctx: Context) -> Outcome:
             tau[-1] + 1.0,
             200_001,
         )
-        closed = sm.non_smoothness(t, kappa, pts)
+        # the planted fault: the closed form with κ_nb = κ² where κ_paper is expected
+        closed = sm.non_smoothness(t, kappa**2 if ctx.control else kappa, pts)
         r_err[label] = abs(fd / closed - 1)
         rows.append({"case": label, "R finite differences": fd, "R closed form": closed})
     two_form = {f"t={t}, κ={k}": 2 / ((1 - k * np.sqrt(t)) * t) for t, k, p in cases if p is TWO}
-    checks = {f"jump {k}": v < 1e-12 for k, v in jumps.items()} | {
-        f"R {k}": v < 0.01 for k, v in r_err.items()
-    }
+    checks = [check(f"jump {k}", v, "<", 1e-12) for k, v in jumps.items()]
+    checks += [check(f"R {k}", float(v), "<", 0.01) for k, v in r_err.items()]
     return Outcome(
         predicted={"jump": 0, "R = 2/((1 − δ)t), two points": two_form},
         measured={"max jump × t at the kinks": jumps, "R relative error": r_err, "R": rows},
         tolerance={"jump × t": 1e-12, "R relative error": 0.01},
-        verdict=verdict_from(checks),
+        checks=checks,
         notes="Jumps: values one ulp left and right of every kink ±(1 − δ) (gap edges for n = 4), times t. "
         "R: Σ|second difference|/h on 200 001 points of [y₁ − 1, y_n + 1], against "
         "theory.smoothing.non_smoothness (two points: 2/((1 − δ)t); n points: the sum of the kinks).",
@@ -209,12 +221,15 @@ def smoothed_continuity(ctx: Context) -> Outcome:
     statement="The score-matching loss of the S-PL-ESF with δ_t = κ√t tends, as t → 0, to "
     "F(κ) = E[(Z − κ)₊²] = (1 + κ²)Φ̄(κ) − κφ(κ), from above and monotonically.",
     source="paper004 Prop. 1 (κ = F⁻¹(ε)) [N]; F and the limit derived in note §2.1 [D]; claim C4 and test 4",
+    control="κ convention swapped in the predicted limit: F is evaluated at the notebook's κ_nb = κ² "
+    "in place of κ_paper.",
 )
 def loss_asymptotics(ctx: Context) -> Outcome:
     kappas = (0.5, 1.0, 1.5, 2.0, 3.0)
     ts = (1e-2, 1e-3, 1e-4)
     table = {k: [sm.score_matching_loss(t, k, TWO) for t in ts] for k in kappas}
-    f_closed = {k: float(sm.asymptotic_loss(k)) for k in kappas}
+    # the planted fault: the closed form F at κ_nb = κ² where κ_paper is expected
+    f_closed = {k: float(sm.asymptotic_loss(k**2 if ctx.control else k)) for k in kappas}
     f_quad = {
         k: integrate.quad(
             lambda z, k=k: (z - k) ** 2 * stats.norm.pdf(z), k, np.inf, epsabs=0, epsrel=1e-13
@@ -227,17 +242,31 @@ def loss_asymptotics(ctx: Context) -> Outcome:
     diff2 = 1e-2 * (spl(1.0, TWO)(x, 1e-2) - esf(TWO)(x, 1e-2))[:, 0] ** 2
     mc, mc_se = float(diff2.mean()), float(diff2.std() / np.sqrt(n_mc))
     rel = {k: table[k][-1] / f_closed[k] - 1 for k in (1.0, 2.0)}
-    checks = {f"κ={k}: L at 1e-4 within 5% of F": abs(v) < 0.05 for k, v in rel.items()}
-    checks |= {
-        f"κ={k}: decreasing in t, above F": bool(
-            np.all(np.diff(table[k]) < 0) and table[k][-1] > f_closed[k]
+    checks = [check(f"κ={k}: |L_1e-4 / F − 1|", abs(v), "<", 0.05) for k, v in rel.items()]
+    for k in kappas:
+        steps_down = np.diff(table[k])
+        checks.append(
+            Check(
+                name=f"κ={k}: decreasing in t, above F",
+                value={
+                    "max ΔL (t ↓)": float(steps_down.max()),
+                    "L_1e-4 − F": table[k][-1] - f_closed[k],
+                },
+                threshold="max ΔL < 0 and L_1e-4 − F > 0",
+                held=bool(np.all(steps_down < 0) and table[k][-1] > f_closed[k]),
+            )
         )
-        for k in kappas
-    }
-    checks["F closed form = quadrature (1e-10)"] = (
-        max(abs(f_closed[k] / f_quad[k] - 1) for k in kappas) < 1e-10
+    checks.append(
+        check(
+            "F closed form vs quadrature (max rel err)",
+            max(abs(f_closed[k] / f_quad[k] - 1) for k in kappas),
+            "<",
+            1e-10,
+        )
     )
-    checks["Monte Carlo within 4 s.e. of quadrature"] = abs(mc - table[1.0][0]) < 4 * mc_se
+    checks.append(
+        check("Monte Carlo − quadrature, in s.e.", abs(mc - table[1.0][0]) / mc_se, "<", 4.0)
+    )
     figure = FigureSpec(
         name="loss_asymptotics",
         draw=_draw_loss,
@@ -261,7 +290,7 @@ def loss_asymptotics(ctx: Context) -> Outcome:
             "F closed form vs quadrature": 1e-10,
             "Monte Carlo": "4 s.e.",
         },
-        verdict=verdict_from(checks),
+        checks=checks,
         notes="L_t by adaptive quadrature over the Gaussian components (theory.smoothing.score_matching_loss), "
         "checked at one point against Monte Carlo; F(κ) in closed form (mpmath) against scipy quadrature of "
         "its defining expectation. The table reproduces note §2.1 to its four digits.",
@@ -295,6 +324,8 @@ def _draw_loss(fig, data):
     statement="Under the S-PL-ESF the PF-ODE maps the middle region |x| < 1 − κ√t to x/(1 − κ√t) and the "
     "outer regions to sgn x, with |x_s − sgn x| ∝ √s.",
     source="paper004 Prop. 2, note §2.2 [N] (endpoint map), [D] (full flow); claim C5, tests 5 and 6",
+    control="t ↔ σ swapped in the predicted endpoint map of the middle region: x/(1 − κ t0) instead "
+    "of x/(1 − κ√t0).",
 )
 def flow_map(ctx: Context) -> Outcome:
     kappa, t0 = 1.0, 0.2
@@ -305,7 +336,9 @@ def flow_map(ctx: Context) -> Outcome:
     t_end = 1e-10
     end_mid = np.array([integrate_rk45(score, [[x]], t0, t_end)[0, 0] for x in middle])
     end_out = np.array([integrate_rk45(score, [[x]], t0, t_end)[0, 0] for x in outer])
-    err_mid_0 = float(np.max(np.abs(end_mid - middle / bound)))
+    # the predicted middle endpoint map; the control plants the variance t0 where √t0 is expected
+    bound_pred = 1 - kappa * t0 if ctx.control else bound
+    err_mid_0 = float(np.max(np.abs(end_mid - middle / bound_pred)))
     err_out_0 = float(np.max(np.abs(end_out - np.sign(outer))))
     err_mid_s = float(
         np.max(np.abs(end_mid - sm.flow_map(middle[:, None], t0, t_end, kappa, TWO)[:, 0]))
@@ -336,15 +369,15 @@ def flow_map(ctx: Context) -> Outcome:
         ],
         "Euler in √t: max, median": [float(e_sig.max()), float(np.median(e_sig))],
     }
-    checks = {
-        "middle endpoints 1e-4": err_mid_0 < 1e-4,
-        "outer endpoints 1e-4": err_out_0 < 1e-4,
-        "full flow map 1e-8": err_mid_s < 1e-8,
-        "slope 0.5 ± 0.01": abs(slope - 0.5) < 0.01,
-        "Euler max < 1e-2": e_tau.max() < 1e-2,
-        "Euler median < 2e-3": np.median(e_tau) < 2e-3,
-        "Euler in √t max < 1e-2": e_sig.max() < 1e-2,
-    }
+    checks = [
+        check("middle endpoints vs x/(1 − κ√t0)", err_mid_0, "<", 1e-4),
+        check("outer endpoints vs sgn x", err_out_0, "<", 1e-4),
+        check("middle vs full flow map at s = 1e-10", err_mid_s, "<", 1e-8),
+        check("outer residual slope", slope, "in", (0.49, 0.51)),
+        check("Euler max error", float(e_tau.max()), "<", 1e-2),
+        check("Euler median error", float(np.median(e_tau)), "<", 2e-3),
+        check("Euler in √t max error", float(e_sig.max()), "<", 1e-2),
+    ]
     figures = [
         FigureSpec(
             name="esf_vs_smoothed",
@@ -374,7 +407,7 @@ def flow_map(ctx: Context) -> Outcome:
             "slope": 0.01,
             "Euler": "max 1e-2, median 2e-3",
         },
-        verdict=verdict_from(checks),
+        checks=checks,
         notes=f"κ = 1, t0 = 0.2; RK45 (rtol 1e-10, atol 1e-12) in log t to t = 1e-10 from {middle.size} middle "
         f"and {outer.size} outer starts; the endpoint at t = 1e-10 differs from the t = 0 map by "
         f"≈ κ√(1e-10) x, hence the tighter check against the flow map at s = 1e-10. Euler on {n} samples of "
@@ -483,12 +516,17 @@ def _draw_collapse_rate(fig, data):
     kind="sampled",
     statement="Denoising p_t0 with the exact ESF returns the training set: every sample ends within 1e-2 of ±1.",
     source="paper004 §4, note §2.3 [N]; claim C6 and test 7",
+    control="σ ↔ t swapped in the ESF driving the flow: it is evaluated at √t where the variance t is "
+    "expected.",
 )
 def memorisation(ctx: Context) -> Outcome:
     t0, t_end = 0.2, 1e-6
     n = ctx.profile.pick(quick=20_000, full=100_000)
     x0 = _noised(TWO, t0, n, ctx.seed)
-    y = integrate_euler(esf(TWO), x0, t0, t_end, 2000, progress=ctx.progress)[:, 0]
+    score = esf(TWO)
+    if ctx.control:  # the planted fault: the ESF called with the std √t in place of the variance t
+        score = lambda x, t, exact=score: exact(x, np.sqrt(t))  # noqa: E731
+    y = integrate_euler(score, x0, t0, t_end, 2000, progress=ctx.progress)[:, 0]
     dist = np.abs(np.abs(y) - 1)
     frac = float(np.mean(dist < 1e-2))
     return Outcome(
@@ -502,7 +540,7 @@ def memorisation(ctx: Context) -> Outcome:
             "median distance": float(np.median(dist)),
         },
         tolerance={"fraction": ">= 0.999"},
-        verdict=verdict_from({"memorised": frac >= 0.999}),
+        checks=[check("fraction within 1e-2 of ±1", frac, ">=", 0.999)],
         notes=f"{n} samples of p_t0, t0 = 0.2, Euler with 2 000 steps uniform in √t down to t = 1e-6.",
     )
 
@@ -520,10 +558,13 @@ def _interval_mass(law, lo, hi) -> float:
     statement="Denoising p_t0 with the S-PL-ESF ends at a_+δ₊₁ + a_−δ₋₁ plus a positive density on [−1, 1] "
     "(p̃(y) ∝ p_t0((1 − δ0)y)); the interpolating mass tends to Φ̄(κ) for small t0.",
     source="paper004 Prop. 3, note §2.3 [N] (decomposition), [D] (explicit forms); claim C7, tests 8 and 9",
+    control="σ ↔ t swapped in the predicted endpoint law: it is built for the noise std √t0 in place "
+    "of the variance t0, which moves the gap mass.",
 )
 def interpolation(ctx: Context) -> Outcome:
     kappa, t0 = 1.0, 0.2
-    law = sm.endpoint_law(kappa, t0, TWO)
+    # the predicted endpoint law; the control plants the std √t0 where the variance t0 is expected
+    law = sm.endpoint_law(kappa, np.sqrt(t0) if ctx.control else t0, TWO)
     n = ctx.profile.pick(quick=50_000, full=1_000_000)
     x0 = _noised(TWO, t0, n, ctx.seed)
     y = integrate_euler(spl(kappa, TWO), x0, t0, 0.0, 2000, progress=ctx.progress)[:, 0]
@@ -545,7 +586,7 @@ def interpolation(ctx: Context) -> Outcome:
     # test 9: interpolating mass against Φ̄(κ) at small t0, by the analytic map on many samples
     n9 = ctx.profile.pick(quick=200_000, full=2_000_000)
     mass9 = {}
-    checks9 = {}
+    checks9 = []
     for k in (0.5, 1.0, 2.0):
         x9 = _noised(TWO, 0.01, n9, ctx.seed + 9)
         ends = sm.flow_map(x9, 0.01, 0.0, k, TWO)[:, 0]
@@ -558,13 +599,19 @@ def interpolation(ctx: Context) -> Outcome:
             "exact at t0 = 0.01": sm.endpoint_law(k, 0.01, TWO).interpolating_mass,
             "MC s.e.": se,
         }
-        checks9[f"κ={k}: mass = Φ̄(κ) ± 3 s.e."] = abs(frac - pbar) < 3 * se
-    checks = {f"{k} within {tol[k]}": abs(got[k] - theory[k]) < tol[k] for k in tol}
-    checks |= {"no empty bin": bool(np.all(counts > 0)), "KS p > 0.01": ks.pvalue > 0.01}
-    checks |= {
-        "atoms + mass = 1": abs(law.atoms.weights.sum() + law.interpolating_mass - 1) < 1e-12
-    }
-    checks |= checks9
+        checks9.append(check(f"κ={k}: |mass − Φ̄(κ)| in s.e.", abs(frac - pbar) / se, "<", 3.0))
+    checks = [check(f"P({k}) error", abs(got[k] - theory[k]), "<", tol[k]) for k in tol]
+    checks += [
+        check("histogram min count", int(counts.min()), ">", 0),
+        check("KS p-value", float(ks.pvalue), ">", 0.01),
+        check(
+            "|atoms + mass − 1|",
+            abs(law.atoms.weights.sum() + law.interpolating_mass - 1),
+            "<",
+            1e-12,
+        ),
+    ]
+    checks += checks9
     figure = FigureSpec(
         name="three_regions",
         draw=_draw_regions,
@@ -596,7 +643,7 @@ def interpolation(ctx: Context) -> Outcome:
             "KS": "p > 0.01",
             "test 9": "3 Monte Carlo s.e.",
         },
-        verdict=verdict_from(checks),
+        checks=checks,
         notes=f"κ = 1, t0 = 0.2, {n} samples of p_t0 integrated by Euler in √t (2 000 steps to t = 0). Predicted "
         "fractions by quadrature of EndpointLaw.density; KS test of the {start_mid.sum()} endpoints that start in "
         "the middle region against the CDF of p̃ (cumulative Simpson on 20 001 points). Test 9 counts endpoints "
@@ -685,6 +732,8 @@ def _draw_regions(fig, data):
     kind="sampled",
     statement="With n equally spaced points the S-PL-ESF endpoints fill every gap and never leave [y₁, y_n].",
     source="note §1.4 and §2.2 n-point reconstruction [D] of paper004 App. C [U]; test 10",
+    control="The predicted gap masses integrate the push-forward density without its Jacobian factor "
+    "λ_k = (Δ − κ√t0)/Δ (a wrong gap mass).",
 )
 def n_point(ctx: Context) -> Outcome:
     four = np.linspace(-1, 1, 4)[:, None]
@@ -695,22 +744,30 @@ def n_point(ctx: Context) -> Outcome:
     law = sm.endpoint_law(kappa, t0, four)
     outside = float(max(0.0, -1 - y.min(), y.max() - 1))
     tau = four[:, 0]
-    got, pred, ok = [], [], []
-    for lo, hi in itertools.pairwise(tau):
+    got, pred, checks = [], [], [check("distance outside [y₁, y₄]", outside, "<", 1e-6)]
+    for i, (lo, hi) in enumerate(itertools.pairwise(tau)):
         inner = (y > lo + 1e-9) & (y < hi - 1e-9)
         p = _interval_mass(law, lo, hi)
+        if ctx.control:  # the planted fault: the density's Jacobian factor λ_k left out
+            half = (hi - lo) / 2
+            p /= (half - kappa * np.sqrt(t0)) / half
         frac = float(inner.mean())
         got.append(frac)
         pred.append(p)
-        ok.append(frac > 0 and abs(frac - p) < 4 * np.sqrt(p * (1 - p) / n))
-    checks = {"endpoints inside [y₁, y₄] (1e-6)": outside < 1e-6} | {
-        f"gap {i + 1} mass": v for i, v in enumerate(ok)
-    }
+        checks.append(check(f"gap {i + 1} mass measured", frac, ">", 0.0))
+        checks.append(
+            check(
+                f"gap {i + 1} |measured − predicted| in s.e.",
+                abs(frac - p) / np.sqrt(p * (1 - p) / n),
+                "<",
+                4.0,
+            )
+        )
     return Outcome(
         predicted={"gap masses": pred, "outside": 0.0},
         measured={"gap masses": got, "max distance outside [y₁, y₄]": outside},
         tolerance={"outside": 1e-6, "gap masses": "positive and within 4 Monte Carlo s.e."},
-        verdict=verdict_from(checks),
+        checks=checks,
         notes=f"y_k = −1 + 2(k − 1)/3 (half-gap Δ = 1/3, the note's example A), κ = 1, t0 = 0.05 (δ0 = 0.224 < Δ); "
         f"{n} samples, Euler in √t to t = 0. Gap masses exclude the atoms (1e-9 from each point). The spacing of "
         "the paper's App. C is not known to the note [U]; equal spacing is its reconstruction.",
@@ -724,16 +781,20 @@ def n_point(ctx: Context) -> Outcome:
     statement="For data on a line in R^d, both the ESF and the S-PL-ESF shrink the normal component as "
     "x_⊥(s) = x_⊥(t0)√(s/t0).",
     source="paper004 §5, note §2.4 [N/D]; claim C8 and test 11",
+    control="The exponent of the predicted collapse rate is off: (s/t0)^0.45 instead of (s/t0)^(1/2).",
 )
 def normal_collapse(ctx: Context) -> Outcome:
     kappa, t0 = 1.0, 0.2
     rng = np.random.default_rng(ctx.seed)
     s_grid = (1e-2, 1e-4, 1e-6)
+    exponent = 0.45 if ctx.control else 0.5  # the planted fault: the rate's exponent 1/2 off
 
     def shrink_error(x_s, perp0, u, s):
-        """max over samples of | |x_⊥(s)| / |x_⊥(t0)| / √(s/t0) − 1 |."""
+        """max over samples of | |x_⊥(s)| / |x_⊥(t0)| / (s/t0)^(1/2) − 1 |."""
         perp = np.linalg.norm(x_s - np.outer(x_s @ u, u), axis=1)
-        return float(np.max(np.abs(perp / np.linalg.norm(perp0, axis=1) / np.sqrt(s / t0) - 1)))
+        return float(
+            np.max(np.abs(perp / np.linalg.norm(perp0, axis=1) / (s / t0) ** exponent - 1))
+        )
 
     err_rk, err_sqrt, err_t = {}, {}, {}
     for d in (2, 20):
@@ -762,9 +823,8 @@ def normal_collapse(ctx: Context) -> Outcome:
                 )
                 for s in s_grid
             }
-    checks = {f"RK45 {k}": v < 1e-6 for k, v in err_rk.items()} | {
-        f"Euler in √t {k}": v < 1e-2 for k, v in err_sqrt.items()
-    }
+    checks = [check(f"RK45 {k}", v, "<", 1e-6) for k, v in err_rk.items()]
+    checks += [check(f"Euler in √t {k}", v, "<", 1e-2) for k, v in err_sqrt.items()]
     return Outcome(
         predicted={"|x_⊥(s)|/|x_⊥(t0)|": "√(s/t0)"},
         measured={
@@ -773,7 +833,7 @@ def normal_collapse(ctx: Context) -> Outcome:
             "Euler with steps in t on the √t grid (not judged)": err_t,
         },
         tolerance={"RK45": 1e-6, "Euler in √t": 1e-2},
-        verdict=verdict_from(checks),
+        checks=checks,
         notes=f"Points ±u for a seeded random unit u in R^d, d ∈ {{2, 20}}; 4 samples of p_t0 (t0 = 0.2) each, "
         f"integrated to s ∈ {s_grid} by RK45 (rtol 1e-10, one trajectory at a time) and by Euler with 2 000 "
         "steps uniform in √t, i.e. Euler in the variable √t, which is exact for the linear normal part. The "
@@ -790,6 +850,8 @@ def normal_collapse(ctx: Context) -> Outcome:
     statement="Stopping the exact-ESF flow at t_min only blurs the training points isotropically "
     "(N(y_k, t_min I)); it neither collapses the normal direction nor fills the gaps, unlike smoothing.",
     source="paper004 §4, note §2.3 'early stopping ≠ smoothing' [N]; claim C12 and test 15",
+    control="σ ↔ t swapped in the predicted blur: the stopped samples are predicted to have std t_min "
+    "instead of √t_min.",
 )
 def early_stopping(ctx: Context) -> Outcome:
     t0, t_min, kappa = 0.2, 0.01, 1.0
@@ -798,22 +860,25 @@ def early_stopping(ctx: Context) -> Outcome:
     x0 = _noised(pts, t0, n, ctx.seed)
     stopped = integrate_euler(esf(pts), x0, t0, t_min, 2000, progress=ctx.progress)
     smoothed = integrate_euler(spl(kappa, pts), x0, t0, 0.0, 2000)
+    # the predicted blur N(y_k, t_min I); the control plants the variance t_min as the std
+    std_pred = t_min if ctx.control else np.sqrt(t_min)
     offset = stopped[:, 0] - np.sign(stopped[:, 0])
     tang_std, norm_std = float(offset.std()), float(stopped[:, 1].std())
-    ks = stats.kstest(offset / np.sqrt(t_min), "norm")
+    ks = stats.kstest(offset / std_pred, "norm")
     gap_stopped = float(np.mean(np.abs(stopped[:, 0]) < 0.5))
     gap_smoothed = float(np.mean(np.abs(smoothed[:, 0]) < 0.5))
     gap_theory = 2 * stats.norm.sf(0.5 / np.sqrt(t_min))
-    checks = {
-        "tangential std 0.1 ± 0.005": abs(tang_std - 0.1) < 0.005,
-        "normal std 0.1 ± 0.005": abs(norm_std - 0.1) < 0.005,
-        "tangential offsets Gaussian (KS p > 0.01)": ks.pvalue > 0.01,
-        "smoothed: normal → 0 (< 1e-9)": float(np.abs(smoothed[:, 1]).max()) < 1e-9,
-        "smoothed fills the gap, stopped does not": gap_smoothed > 0.01 and gap_stopped < 1e-3,
-    }
+    checks = [
+        check("|tangential std − √t_min|", abs(tang_std - std_pred), "<", 0.005),
+        check("|normal std − √t_min|", abs(norm_std - std_pred), "<", 0.005),
+        check("tangential offsets / √t_min vs N(0, 1): KS p", float(ks.pvalue), ">", 0.01),
+        check("smoothed: max |normal|", float(np.abs(smoothed[:, 1]).max()), "<", 1e-9),
+        check("smoothed: P(|x| < 0.5)", gap_smoothed, ">", 0.01),
+        check("stopped: P(|x| < 0.5)", gap_stopped, "<", 1e-3),
+    ]
     return Outcome(
         predicted={
-            "stopped: tangential and normal std": np.sqrt(t_min),
+            "stopped: tangential and normal std": std_pred,
             "stopped: P(|x| < 0.5)": gap_theory,
             "smoothed: normal": 0.0,
         },
@@ -826,7 +891,7 @@ def early_stopping(ctx: Context) -> Outcome:
             "smoothed: max |normal|": float(np.abs(smoothed[:, 1]).max()),
         },
         tolerance={"std": 0.005, "KS": "p > 0.01", "smoothed normal": 1e-9},
-        verdict=verdict_from(checks),
+        checks=checks,
         notes=f"S = {{(−1, 0), (1, 0)}} in R², {n} samples of p_t0 (t0 = 0.2). ESF flow (Euler in √t, 2 000 steps) "
         "stopped at t_min = 0.01, against the S-PL-ESF (κ = 1) flow to t = 0 from the same samples.",
     )

@@ -4,6 +4,10 @@
 Convention: VE with t = σ² (x_t = x_0 + √t ε); covariance C = F diag(τ) Fᵀ with F ∈ R^{N×D} of
 i.i.d. N(0, 1/N) entries (the note's variant (a)), α_k = D_k/N, τ_k = σ_k². The plotted spectrum is
 that of −tJ (spike at 1, tangent bulk at t/(t + λ)).
+
+Gaps and phase boundaries are read off the eigenvalues of −tJ_t, with J_t = −(C + tI)⁻¹ the
+closed-form Jacobian, computed at every t of a grid (an N × N inverse and ``eigvalsh``), never by
+mapping the eigenvalues of C through μ = t/(t + λ).
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, stats
 
-from compare.claim import Context, FigureSpec, Outcome, verdict_from
-from compare.claims._common import max_relative_error
+from compare.claim import Check, Context, FigureSpec, Outcome, check
+from compare.claims._common import max_relative_error, unjudged_at_quick
 from compare.registry import claim
 from compare.style import PALETTE
 from empirical.autodiff import autodiff_jacobian
@@ -26,10 +30,29 @@ PAPER = "spectral_gaps"
 ALPHAS2 = (0.2, 0.2)
 SIGMAS2 = (1.0, 0.1)
 
+# Single draws of an extreme eigenvalue: λ_edge = γ(1 ∓ s(N)·TW₁) with TW₁ Tracy–Widom (β = 1) and a
+# relative scale s(N) ∝ N^(−2/3) (see _edge_scales). A percentile of single draws is held to TW_Q·s(N).
+EDGE_PERCENTILE = 80
+# TW_Q = 4 lies above the 99th percentile of |TW₁| (the 1% quantile of TW₁ is −3.90). At N = 100 the
+# finite-N tail of λ_min is fatter (3% of 2 000 independent draws beyond 4 s₋); the nearest-rank 80th
+# percentile then fails by chance with probability < 1% for 5 draws and < 0.1% for 20.
+TW_Q = 4.0
+
+# The negative control of the Marchenko–Pastur claims: the law with τ 10% low (both edges 10% low).
+MP_CONTROL_SCALE = 0.9
+
 
 def random_linear_manifold(n_ambient: int, n_latent: int, taus, seed: int):
     """N(0, F diag(τ) Fᵀ) with F of i.i.d. N(0, 1/N) entries (paper001 §2.2, variant (a)), seeded."""
     return linear_manifold(random_projection(n_ambient, n_latent, seed), taus)
+
+
+def _covariance(n_ambient: int, taus, seed: int) -> np.ndarray:
+    """C = F diag(τ) Fᵀ of :func:`random_linear_manifold` (same seeded F), without building the spec."""
+    taus = np.asarray(taus, dtype=np.float64)
+    f = random_projection(n_ambient, taus.size, seed)
+    cov = (f * taus) @ f.T
+    return 0.5 * (cov + cov.T)
 
 
 def _two_level_taus(n_ambient, alphas, sigmas):
@@ -48,6 +71,62 @@ def _minus_tj_spectrum(spec, t):
     return np.sort(np.linalg.eigvalsh(-t * j))
 
 
+def _minus_tj_eigs(cov, t):
+    """Eigenvalues of −tJ_t, ascending, with J_t = −(C + tI)⁻¹ (an N × N inverse, then eigvalsh)."""
+    j = -np.linalg.inv(cov + t * np.eye(cov.shape[0]))
+    return np.linalg.eigvalsh(-t * j)
+
+
+def _mp_law(ctx: Context):
+    """The Marchenko–Pastur law of α = 0.4, τ = 1; under the control τ is 10% low (edges 10% low)."""
+    # control: the fault is planted here, in the prediction
+    return spectra.marchenko_pastur(0.4, MP_CONTROL_SCALE if ctx.control else 1.0)
+
+
+def _edge_scales(n: int, alpha: float) -> tuple[float, float]:
+    """Relative Tracy–Widom scales (s₋, s₊) of the extreme nonzero eigenvalues of F Fᵀ (F: N × αN).
+
+    λ_min ≈ γ₋(1 − s₋ TW₁) and λ_max ≈ γ₊(1 + s₊ TW₁), with (Johnstone 2001; Ma 2012 for the soft
+    lower edge, α < 1) s₋ = (1/√α − 1)^(1/3)/(1 − √α)·N^(−2/3) and s₊ = (1/√α + 1)^(1/3)/(1 + √α)·N^(−2/3).
+    α = 0.4: s₋ = 2.27 N^(−2/3), s₊ = 0.84 N^(−2/3) (2.3% and 0.84% at N = 1000).
+    """
+    r = np.sqrt(alpha)
+    scale = n ** (-2.0 / 3.0)
+    return float((1 / r - 1) ** (1 / 3) / (1 - r) * scale), float(
+        (1 / r + 1) ** (1 / 3) / (1 + r) * scale
+    )
+
+
+def _percentile(values, axis=None):
+    """The EDGE_PERCENTILE-th percentile by nearest rank (an actual draw)."""
+    return np.percentile(values, EDGE_PERCENTILE, axis=axis, method="inverted_cdf")
+
+
+def _log_crossing(ts, values, level):
+    """The first t along ``ts`` where ``values`` crosses ``level``, interpolated linearly in log t.
+
+    NaN when ``values`` stays on one side of ``level``. Pass the arrays reversed for the last crossing.
+    """
+    above = np.asarray(values) > level
+    past = np.nonzero(above != above[0])[0]
+    if past.size == 0:
+        return float("nan")
+    k = int(past[0])  # first grid point past the crossing
+    u0, u1 = np.log(ts[k - 1]), np.log(ts[k])
+    v0, v1 = values[k - 1], values[k]
+    return float(np.exp(u0 + (level - v0) / (v1 - v0) * (u1 - u0)))
+
+
+def _grid_term(ts) -> float:
+    """Relative error bound of a log-linear interpolated crossing of a logistic μ(log t) on this grid.
+
+    μ = t/(t + λ) is logistic in u = log t (μ'' / μ' = 1 − 2μ ∈ [−1, 1]); the root of the linear
+    interpolant over a step h is off by at most h²/8 · max|μ''| / min|μ'| ≤ h² e^h / 8 in u.
+    """
+    h = float(np.log(ts[1] / ts[0]))
+    return float(np.expm1(h * h * np.exp(h) / 8))
+
+
 # --------------------------------------------------------------------------------------------
 # T1–T3
 
@@ -59,6 +138,7 @@ def _minus_tj_spectrum(spec, t):
     statement="For data on a random linear manifold the score Jacobian is J_t = −(C + tI)⁻¹, independent of x; "
     "−tJ has eigenvalue 1 with multiplicity N − D and the other D eigenvalues are t/(t + λ_i(C)).",
     source="paper001 §2.2 and §6 T1–T3 [D]; N = 100, D = 40, τ = 1",
+    control="the predicted bulk map uses σ for t (t/(√t + λ) instead of t/(t + λ))",
 )
 def linear_spectrum(ctx: Context) -> Outcome:
     n_ambient, n_latent = 100, 40
@@ -67,33 +147,40 @@ def linear_spectrum(ctx: Context) -> Outcome:
     rng = np.random.default_rng(ctx.seed + 1)
     ts = ctx.profile.pick(quick=[1e-3, 0.1, 10.0], full=[1e-3, 1e-2, 0.1, 1.0, 10.0])
     n = ctx.profile.pick(quick=3, full=8)
-    err = {"T1 autodiff": 0.0, "T1 x-independence": 0.0, "T3 bulk map": 0.0}
+    err = {"T1 autodiff": 0.0, "T1 x-independence (autodiff)": 0.0, "T3 bulk map": 0.0}
     spike = {}
     for t in ts:
         sigma = np.sqrt(t)
         x = rng.standard_normal((n, n_ambient)) * 2.0
         j = spec.jacobian(x, sigma)
-        err["T1 autodiff"] = max(
-            err["T1 autodiff"], max_relative_error(autodiff_jacobian(spec, x, sigma), j)
+        j_ad = autodiff_jacobian(spec, x, sigma)
+        err["T1 autodiff"] = max(err["T1 autodiff"], max_relative_error(j_ad, j))
+        # x-independence on the autodiff Hessians at n different points, not on the closed form
+        err["T1 x-independence (autodiff)"] = max(
+            err["T1 x-independence (autodiff)"], max_relative_error(j_ad, j_ad[:1])
         )
-        err["T1 x-independence"] = max(err["T1 x-independence"], max_relative_error(j, j[:1]))
         mu = np.sort(np.linalg.eigvalsh(-t * j[0]))
         spike[t] = int(np.sum(np.abs(mu - 1) < 1e-8))
+        # control: σ ↔ t swapped in the closed form of the bulk
+        predicted = t / ((np.sqrt(t) if ctx.control else t) + lam_c)
         err["T3 bulk map"] = max(
-            err["T3 bulk map"], max_relative_error(mu[:n_latent], np.sort(t / (t + lam_c)))
+            err["T3 bulk map"], max_relative_error(mu[:n_latent], np.sort(predicted))
         )
-    tol = {"T1 autodiff": 1e-10, "T1 x-independence": 1e-10, "T3 bulk map": 1e-10}
-    checks = {k: err[k] < tol[k] for k in tol} | {
-        f"T2 spike at t={t}": m == n_ambient - n_latent for t, m in spike.items()
-    }
+    tol = {"T1 autodiff": 1e-10, "T1 x-independence (autodiff)": 1e-10, "T3 bulk map": 1e-10}
+    checks = [check(f"{k} (max rel err)", err[k], "<", tol[k]) for k in tol]
+    checks += [
+        check(f"T2 spike multiplicity at t={t:g}", m, "==", n_ambient - n_latent)
+        for t, m in spike.items()
+    ]
     return Outcome(
         predicted={"max relative error": 0, "spike multiplicity N − D": n_ambient - n_latent},
         measured={**err, "spike multiplicity (per t)": list(spike.values())},
         tolerance={**tol, "spike": "exact, eigenvalues within 1e-8 of 1"},
-        verdict=verdict_from(checks),
+        checks=checks,
         notes=f"t ∈ {ts}, {n} random points each. The note's T1 says max abs error < 1e-10; entries of J reach "
-        "1/t = 1000 at t = 1e-3, so the error is taken relative to max |J|. λ_i(C) from eigvalsh of C, "
-        "−tJ spectrum from eigvalsh of the closed-form J: two separate routes. Covers T1, T2 and T3.",
+        "1/t = 1000 at t = 1e-3, so the error is taken relative to max |J|. x-independence compares the "
+        "autodiff Hessians of log p_t (jax, float64) at the different points with each other. λ_i(C) from "
+        "eigvalsh of C, −tJ spectrum from eigvalsh of the closed-form J: two separate routes. Covers T1–T3.",
     )
 
 
@@ -118,39 +205,66 @@ def _extreme_eigs(n, alpha, n_draws, seed):
     statement="The nonzero covariance eigenvalues of a single-variance linear manifold fill the Marchenko–Pastur "
     "interval [τ(1 − √α)², τ(1 + √α)²], α = D/N, with finite-N edges converging as N grows.",
     source="paper001 §2.3 Eq. 16 [R] and §6 T4; α = 0.4, τ = 1",
+    control="the predicted Marchenko–Pastur edges are 10% low (τ = 0.9 instead of 1)",
 )
 def mp_edges(ctx: Context) -> Outcome:
-    mp = spectra.marchenko_pastur(0.4, 1.0)
+    mp = _mp_law(ctx)
     sizes = ctx.profile.pick(quick=[100, 1000], full=[100, 300, 1000, 3000])
     n_draws = ctx.profile.pick(quick=5, full=20)
-    tol = {1000: 0.03}  # judged; N = 100 is reported only (see notes)
-    measured, checks, worst = {}, {}, []
+    tol = {1000: 0.03}  # mean of draws, judged at N = 1000 (see notes)
+    measured, checks, worst, single_tol = {}, [], [], {}
     for n in sizes:
         ext = _extreme_eigs(n, 0.4, n_draws, ctx.seed)
         rel = np.abs(ext / [mp.gamma_minus, mp.gamma_plus] - 1)  # per draw, (lower, upper)
         mean_err = float(np.max(np.abs(ext.mean(axis=0) / [mp.gamma_minus, mp.gamma_plus] - 1)))
+        p_lo, p_hi = _percentile(rel, axis=0)
+        s_lo, s_hi = _edge_scales(n, 0.4)
         measured[f"N={n} mean-edge rel err"] = mean_err
-        measured[f"N={n} single-draw lower err (mean ± sd)"] = (
-            f"{rel[:, 0].mean():.3f} ± {rel[:, 0].std():.3f}"
-        )
+        measured[f"N={n} single-draw rel err, {EDGE_PERCENTILE}th pct (lower, upper)"] = [
+            float(p_lo),
+            float(p_hi),
+        ]
         worst.append(mean_err)
+        single_tol[f"N={n} (lower, upper)"] = [TW_Q * s_lo, TW_Q * s_hi]
+        checks.append(
+            check(
+                f"N={n} lower edge, single draws ({EDGE_PERCENTILE}th pct)", p_lo, "<", TW_Q * s_lo
+            )
+        )
+        checks.append(
+            check(
+                f"N={n} upper edge, single draws ({EDGE_PERCENTILE}th pct)", p_hi, "<", TW_Q * s_hi
+            )
+        )
         if n in tol:
-            checks[f"N={n}"] = mean_err < tol[n]
-    checks["error shrinks with N"] = worst[-1] < worst[0]
+            checks.append(check(f"N={n} mean of draws", mean_err, "<", tol[n]))
+    checks.append(
+        Check(
+            name="error shrinks with N",
+            value={f"N={sizes[0]}": worst[0], f"N={sizes[-1]}": worst[-1]},
+            threshold=f"N={sizes[-1]} < N={sizes[0]}",
+            held=bool(worst[-1] < worst[0]),
+        )
+    )
     return Outcome(
         predicted={"γ₋": mp.gamma_minus, "γ₊": mp.gamma_plus},
         measured=measured,
         tolerance={
             "N=1000 (mean of draws)": 0.03,
-            "N=100": "reported, not judged",
+            f"single draws ({EDGE_PERCENTILE}th pct), {TW_Q:g}·s(N)": single_tol,
             "trend": "largest N better than smallest",
         },
-        verdict=verdict_from(checks),
-        notes=f"Edges averaged over {n_draws} seeded draws of F per N. The note's 3% at N = 1000 is applied to that "
-        "mean; it does not hold for one draw, because the smallest eigenvalue fluctuates on the scale N^(−2/3) "
-        "(over 20 draws: 2.0% ± 3.4% at N = 1000; seed 0 alone gives 6.0%). The note's 15% at N = 100 is NOT judged: "
-        "it was calibrated on one draw ('lower edge ~10% high'), while the mean over 20 draws sits 18% high "
-        "(single draws 18% ± 17%), a finite-N bias of the lower edge, not a departure from Marchenko–Pastur.",
+        checks=checks,
+        notes=f"Edges of {n_draws} seeded draws of F per N. The note's 3% at N = 1000 is applied to their mean; it "
+        "does not hold for one draw, because an extreme eigenvalue fluctuates on the Tracy–Widom scale "
+        "λ_min ≈ γ₋(1 − s₋TW₁), λ_max ≈ γ₊(1 + s₊TW₁), s₋ = 2.27 N^(−2/3), s₊ = 0.84 N^(−2/3) at α = 0.4 "
+        f"(2.3% and 0.84% at N = 1000). Single draws are therefore judged by the {EDGE_PERCENTILE}th percentile "
+        f"(nearest rank) of |λ/γ − 1| over the draws, held to {TW_Q:g}·s(N) at every N: {TW_Q:g} lies above the "
+        "99th percentile of |TW₁| (≈ 3.9); at N = 100 the finite-N tail of λ_min is fatter (3% of 2 000 "
+        "independent draws beyond 4 s₋), so the percentile fails by chance with probability < 1% for 5 draws "
+        "and < 0.1% for 20. The note's 15% at N = 100 (one draw: 'lower edge ~10% high') is "
+        "replaced by this scale; the mean over 20 draws sits 18% high there, a finite-N bias of the lower edge "
+        "(≈ 1.2 s₋) that the scale accounts for.",
     )
 
 
@@ -169,25 +283,25 @@ def _mp_cdf(mp, lam):
     statement="At t = √(γ₋γ₊) the tangent eigenvalues of −tJ follow the Marchenko–Pastur law mapped through "
     "μ = t/(t + λ).",
     source="paper001 §2.3 [R, D] and §6 T5; α = 0.4, τ = 1",
+    control="the predicted Marchenko–Pastur law has τ 10% low (edges and density scaled by 0.9)",
 )
 def mp_density(ctx: Context) -> Outcome:
-    mp = spectra.marchenko_pastur(0.4, 1.0)
+    mp = _mp_law(ctx)
     t = np.sqrt(mp.gamma_minus * mp.gamma_plus)
     tol = {100: 0.08, 1000: 0.015}
-    measured, checks = {}, {}
+    measured, checks = {}, []
     for n in (100, 1000):
         d = int(0.4 * n)
-        spec = random_linear_manifold(n, d, np.ones(d), ctx.seed)
-        mu = _minus_tj_spectrum(spec, t)[:d]  # the tangent part
+        mu = _minus_tj_eigs(_covariance(n, np.ones(d), ctx.seed), t)[:d]  # the tangent part
         lam = t * (1 - mu) / mu  # μ ↦ λ is monotone, so KS in μ equals KS in λ
         ks = stats.kstest(lam, lambda v: _mp_cdf(mp, v)).statistic
         measured[f"KS N={n}"] = float(ks)
-        checks[f"N={n}"] = ks < tol[n]
+        checks.append(check(f"KS N={n}", float(ks), "<", tol[n]))
     return Outcome(
         predicted={"KS distance": 0, "t": float(t)},
         measured=measured,
         tolerance={f"KS N={n}": tol[n] for n in tol},
-        verdict=verdict_from(checks),
+        checks=checks,
         notes="KS distance between the D tangent eigenvalues of −tJ (closed-form J, one seeded F) and the mapped "
         "MP CDF (quadrature of the MP density). KS is invariant under the monotone map μ = t/(t + λ).",
     )
@@ -204,35 +318,52 @@ def mp_density(ctx: Context) -> Outcome:
     statement="The manifold gap between the spike at 1 and the tangent bulk of −tJ is γ₋/(t + γ₋): 0 as t → ∞, "
     "1 as t → 0.",
     source="paper001 §2.3 (the paper's Eq. 15, 'isotropic gap formula') [R, D] and §6 T6; α = 0.4, τ = 1",
+    control="the predicted γ₋ is 10% low (Marchenko–Pastur law with τ = 0.9)",
 )
 def manifold_gap(ctx: Context) -> Outcome:
-    mp = spectra.marchenko_pastur(0.4, 1.0)
-    ts = np.geomspace(1e-3, 10.0, ctx.profile.pick(quick=9, full=25))
+    mp = _mp_law(ctx)
+    ts = np.geomspace(1e-3, 10.0, ctx.profile.pick(quick=3, full=9))
     n_draws = ctx.profile.pick(quick=5, full=20)
-    tol = {1000: 0.05}  # judged; N = 100 is reported only (see notes)
-    measured, checks = {}, {}
+    predicted = spectra.manifold_gap(ts, mp.gamma_minus)
+    tol = {1000: 0.05}  # mean of draws, judged at N = 1000; N = 100 is reported only (see notes)
+    measured, checks, single_tol = {}, [], {}
     for n in (100, 1000):
-        lam_min = _extreme_eigs(n, 0.4, n_draws, ctx.seed)[:, 0]
-        # spike (1) minus the largest tangent eigenvalue of −tJ, averaged over draws
-        gap = np.mean(1 - ts[None, :] / (ts[None, :] + lam_min[:, None]), axis=0)
-        err = float(np.max(np.abs(gap / spectra.manifold_gap(ts, mp.gamma_minus) - 1)))
-        single = float(
-            np.max(
-                np.abs((1 - ts / (ts + lam_min[0])) / spectra.manifold_gap(ts, mp.gamma_minus) - 1)
-            )
-        )
+        d = int(0.4 * n)
+        gaps = np.empty((n_draws, ts.size))
+        for i in range(n_draws):
+            cov = _covariance(n, np.ones(d), ctx.seed + i)  # the F of _extreme_eigs' draw i
+            for k, t in enumerate(ts):
+                # the spike (the lowest of the N − D eigenvalues at 1) minus the top of the bulk
+                mu = _minus_tj_eigs(cov, t)
+                gaps[i, k] = mu[d] - mu[d - 1]
+        err = float(np.max(np.abs(gaps.mean(axis=0) / predicted - 1)))
+        per_draw = np.max(np.abs(gaps / predicted - 1), axis=1)
+        s_lo, _ = _edge_scales(n, 0.4)
         measured[f"max rel err N={n} (mean of draws)"] = err
-        measured[f"max rel err N={n} (first draw)"] = single
+        single = float(_percentile(per_draw))
+        measured[f"max rel err N={n}, single draws ({EDGE_PERCENTILE}th pct)"] = single
+        measured[f"gap N={n} (mean of draws)"] = gaps.mean(axis=0)
+        single_tol[f"N={n}"] = TW_Q * s_lo
+        checks.append(
+            check(f"N={n} single draws ({EDGE_PERCENTILE}th pct)", single, "<", TW_Q * s_lo)
+        )
         if n in tol:
-            checks[f"N={n}"] = err < tol[n]
+            checks.append(check(f"N={n} mean of draws", err, "<", tol[n]))
     return Outcome(
-        predicted={"gap(t)": "γ₋/(t + γ₋)", "γ₋": mp.gamma_minus},
+        predicted={"gap(t)": predicted, "γ₋": mp.gamma_minus, "t": ts},
         measured=measured,
-        tolerance={"N=1000 (mean of draws)": 0.05, "N=100": "reported, not judged (note's 15%)"},
-        verdict=verdict_from(checks),
-        notes=f"{ts.size} log-spaced t in [1e-3, 10]; the gap 1 − t/(t + λ_min(C)) averaged over {n_draws} seeded "
-        "draws. Its error is that of λ_min, which fluctuates like N^(−2/3) and is biased upward at small N "
-        "(see spectral_gaps.mp_edges): the single-draw error and N = 100 are reported but not judged.",
+        tolerance={
+            "N=1000 (mean of draws)": 0.05,
+            "N=100 (mean of draws)": "reported, not judged (note's 15%)",
+            f"single draws ({EDGE_PERCENTILE}th pct), {TW_Q:g}·s₋(N)": single_tol,
+        },
+        checks=checks,
+        notes=f"{ts.size} log-spaced t in [1e-3, 10]; at each t the gap is read off eigvalsh(−tJ), J = −(C + tI)⁻¹, "
+        f"as the lowest spike eigenvalue minus the largest tangent one, for {n_draws} seeded draws of F. "
+        "Its relative error is that of λ_min times t/(t + λ_min) ≤ 1, so single draws fluctuate at most like the "
+        f"lower edge (Tracy–Widom scale s₋ = 2.27 N^(−2/3), see spectral_gaps.mp_edges): the {EDGE_PERCENTILE}th "
+        f"percentile of the per-draw max error is held to {TW_Q:g}·s₋(N) at both N. The mean of draws at N = 100 "
+        "carries the finite-N upward bias of λ_min (≈ 1.2 s₋ ≈ 13%) and is reported only.",
     )
 
 
@@ -240,13 +371,26 @@ def manifold_gap(ctx: Context) -> Outcome:
 # T7, T8: the intermediate gap of two variances
 
 
-def _two_level_edges(n, seed):
-    """Top of the low bulk (a) and bottom of the high bulk (b) of one seeded N-sample, σ₁ = 1, σ₂ = 0.1."""
-    taus, sizes = _two_level_taus(n, ALPHAS2, SIGMAS2)
-    lam = _nonzero_eigs(random_linear_manifold(n, taus.size, taus, seed), taus.size)
-    return float(lam[sizes[1] - 1]), float(
-        lam[sizes[1]]
-    )  # lowest D₂ belong to the low-variance bulk
+def _bulks(ctx: Context):
+    """Covariance bulks of the two-variance case (Silverstein); under the control the naive edges."""
+    taus = [s**2 for s in SIGMAS2]
+    if ctx.control:
+        # control: each bulk from the single-level MP law of its own variance (the note's 'naive'
+        # approximation, ~17% off for the low bulk) instead of the Silverstein equation
+        laws = [spectra.marchenko_pastur(a, tau) for a, tau in zip(ALPHAS2, taus, strict=True)]
+        return sorted((law.gamma_minus, law.gamma_plus) for law in laws)
+    return spectra.silverstein_edges(ALPHAS2, taus)
+
+
+def _log_peak(ts, values):
+    """(t, value) of the maximum, refined by a parabola through the top three points in log t."""
+    i = int(np.argmax(values))
+    if i == 0 or i == len(values) - 1:
+        return float(ts[i]), float(values[i])
+    y0, y1, y2 = values[i - 1 : i + 2]
+    h = np.log(ts[1] / ts[0])
+    off = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
+    return float(ts[i] * np.exp(off * h)), float(y1 - 0.25 * (y0 - y2) * off)
 
 
 def _draw_gaps(fig, data):
@@ -257,13 +401,13 @@ def _draw_gaps(fig, data):
     )
     ax.plot(t, data["intermediate_gap"], color=PALETTE["exact"], label="intermediate gap, theory")
     ax.plot(
-        t[::12],
-        np.asarray(data["intermediate_gap_sample"])[::12],
+        data["t_sample"],
+        data["intermediate_gap_sample"],
         "o",
         ms=3,
         mfc="none",
         color=PALETTE["trained"],
-        label=f"intermediate gap, exact score N = {data['n_sample']}",
+        label=f"intermediate gap read off eig(−tJ), N = {data['n_sample']}",
     )
     ax.axhline(
         data["delta"], color="grey", lw=0.8, ls="--", label=f"resolution Δ = {data['delta']}"
@@ -310,31 +454,35 @@ def _draw_spectra(fig, data):
     statement="With two variance levels the intermediate gap t(b − a)/((t + a)(t + b)) between the bulks peaks at "
     "t_max = √(ab) with width (√b − √a)/(√b + √a), and is wider than Δ on a window (t₋, t₊).",
     source="paper001 §2.4 Eqs. 18–25 [R, D] and §6 T7; α₁ = α₂ = 0.2, σ₁ = 1, σ₂ = 0.1, Δ = 0.1",
+    control="the predicted bulk edges are the single-level Marchenko–Pastur edges of each variance (the "
+    "note's naive approximation) instead of the Silverstein edges",
 )
 def intermediate_gap(ctx: Context) -> Outcome:
     delta = 0.1
     taus = np.array([s**2 for s in SIGMAS2])
-    bulks = spectra.silverstein_edges(ALPHAS2, taus)
+    bulks = _bulks(ctx)
     (_, a), (b, _) = bulks[0], bulks[1]
     t_max, d_max = spectra.gap_peak(a, b)
     t_close, t_open = spectra.gap_window(a, b, delta)
     n = 1000
-    a_s, b_s = _two_level_edges(n, ctx.seed)
-    ts = np.geomspace(1e-4, 1e2, ctx.profile.pick(quick=801, full=4001))
-    gap_s = ts * (b_s - a_s) / ((ts + a_s) * (ts + b_s))  # the exact-score gap of this sample
-    i = int(np.argmax(gap_s))
-    visible = ts[gap_s > delta]
-    measured = {
-        "t_max": float(ts[i]),
-        "Δ_max": float(gap_s[i]),
-        "window": [float(visible[0]), float(visible[-1])],
-    }
-    checks = {
-        "t_max within 10%": abs(ts[i] / t_max - 1) < 0.10,
-        "Δ_max within 0.02": abs(gap_s[i] - d_max) < 0.02,
-        "t₋ within 10%": abs(visible[0] / t_close - 1) < 0.10,
-        "t₊ within 10%": abs(visible[-1] / t_open - 1) < 0.10,
-    }
+    taus_n, sizes = _two_level_taus(n, ALPHAS2, SIGMAS2)
+    d_n, d_high = taus_n.size, sizes[0]  # the first D₁ latent directions have σ₁ = 1
+    cov = _covariance(n, taus_n, ctx.seed)
+    # 4 (quick) or 12 (full) points per decade, so that 1e-2, 1e-1, 1 and 10 are grid points
+    ts = np.geomspace(1e-3, 10.0, ctx.profile.pick(quick=17, full=49))
+    eigs = np.array([_minus_tj_eigs(cov, t) for t in ts])
+    # μ = t/(t + λ) is smallest for the σ₁ = 1 bulk: the lower bulk of −tJ is its first D₁ values, the
+    # upper bulk (σ₂ = 0.1, nearer the spike) the next D₂
+    gap_s = eigs[:, d_high] - eigs[:, d_high - 1]
+    t_peak, gap_peak = _log_peak(ts, gap_s)
+    t_lo, t_hi = _log_crossing(ts, gap_s, delta), _log_crossing(ts[::-1], gap_s[::-1], delta)
+    measured = {"t_max": t_peak, "Δ_max": gap_peak, "window": [t_lo, t_hi]}
+    checks = [
+        check("t_max within 10%", t_peak, "in", (0.9 * t_max, 1.1 * t_max)),
+        check("Δ_max within 0.02", gap_peak, "in", (d_max - 0.02, d_max + 0.02)),
+        check("t₋ within 10%", t_lo, "in", (0.9 * t_close, 1.1 * t_close)),
+        check("t₊ within 10%", t_hi, "in", (0.9 * t_open, 1.1 * t_open)),
+    ]
     fine = np.geomspace(1e-4, 1e3, 400)
     gm_low = bulks[0][0]
     t_cons, t_triv = spectra.phase_boundaries(gm_low, bulks[-1][1], delta)
@@ -345,7 +493,8 @@ def intermediate_gap(ctx: Context) -> Outcome:
             "t": fine,
             "manifold_gap": spectra.manifold_gap(fine, gm_low),
             "intermediate_gap": spectra.intermediate_gap(fine, a, b),
-            "intermediate_gap_sample": np.interp(np.log(fine), np.log(ts), gap_s),
+            "t_sample": ts,
+            "intermediate_gap_sample": gap_s,
             "n_sample": n,
             "delta": delta,
             "window": [t_close, t_open],
@@ -359,15 +508,14 @@ def intermediate_gap(ctx: Context) -> Outcome:
         },
         config={"alphas": ALPHAS2, "sigmas": SIGMAS2, "edges": bulks, "seed": ctx.seed},
     )
-    # Fig. 2 analogue: sorted exact spectra of one N-sample against the mapped Silverstein quantiles
-    taus_n, _ = _two_level_taus(n, ALPHAS2, SIGMAS2)
-    spec_n = random_linear_manifold(n, taus_n.size, taus_n, ctx.seed)
-    d_n = taus_n.size
+    # Fig. 2 analogue: sorted exact spectra of the same N-sample against the mapped Silverstein quantiles,
+    # at the grid points nearest 3e-3, t_max, 1 and 10
     lam_q = spectra.silverstein_quantiles((np.arange(d_n) + 0.5) / d_n, ALPHAS2, taus)
-    times = [3e-3, t_max, 1.0, 10.0]
+    near = [int(np.argmin(np.abs(np.log(ts / t)))) for t in (3e-3, t_max, 1.0, 10.0)]
+    times = [float(ts[k]) for k in near]
     exact, theory = {}, {}
-    for t in times:
-        exact[f"{t:.4g}"] = _minus_tj_spectrum(spec_n, t)[:d_n]
+    for k, t in zip(near, times, strict=True):
+        exact[f"{t:.4g}"] = eigs[k, :d_n]
         theory[f"{t:.4g}"] = np.sort(t / (t + lam_q))
     figures = [
         figure,
@@ -398,10 +546,14 @@ def intermediate_gap(ctx: Context) -> Outcome:
         },
         measured=measured,
         tolerance={"t_max, t₋, t₊": "±10%", "Δ_max": 0.02},
-        verdict=verdict_from(checks),
-        notes=f"Edges a, b from the Silverstein equation; the measurement uses one seeded N = {n} draw "
-        f"(a = {a_s:.5f}, b = {b_s:.5f}) and the exact-score gap on {ts.size} log-spaced t. The phase "
-        "boundaries in the figure use the outer edges γ₋ of the low bulk and γ₊ of the high bulk.",
+        checks=checks,
+        notes=f"Edges a, b from the Silverstein equation. The measurement reads the gap off eigvalsh(−tJ), "
+        f"J = −(C + tI)⁻¹ of one seeded N = {n} draw, at {ts.size} log-spaced t in [1e-3, 10]: the lowest "
+        "eigenvalue of the upper bulk (the σ₂ = 0.1 directions, nearer the spike) minus the largest of the lower "
+        "bulk. t_max and Δ_max come from a parabola in log t through the three top grid points, t₋ and t₊ from "
+        "log-linear interpolation of the crossings of Δ; on the closed form this read-off is within 3% "
+        "(t₋, t₊) and 0.1% (t_max, Δ_max) at 4 points per decade. The phase boundaries in the figure use the outer edges γ₋ of the "
+        "low bulk and γ₊ of the high bulk.",
         figures=figures,
     )
 
@@ -412,12 +564,15 @@ def intermediate_gap(ctx: Context) -> Outcome:
     kind="exact",
     statement="The intermediate gap opens and closes symmetrically about t_max on a log-t axis: t₋·t₊ = ab = t_max².",
     source="paper001 §2.4 Eqs. 20–21, 24 [R, D] and §6 T8",
+    control="the predicted t_max is 5% high (as from a bulk edge 10% off in √(ab))",
 )
 def log_symmetry(ctx: Context) -> Outcome:
     taus = np.array([s**2 for s in SIGMAS2])
     bulks = spectra.silverstein_edges(ALPHAS2, taus)
     (_, a), (b, _) = bulks[0], bulks[1]
     t_max, d_max = spectra.gap_peak(a, b)
+    if ctx.control:
+        t_max *= 1.05  # control: the closed form of t_max scaled by 5%
     deltas = np.linspace(0.02, 0.98, 49) * d_max
     err = 0.0
     for delta in deltas:
@@ -429,12 +584,20 @@ def log_symmetry(ctx: Context) -> Outcome:
             abs(spectra.intermediate_gap(t_open, a, b) / delta - 1),
         )
     never = spectra.gap_window(a, b, min(0.999, d_max * 1.001))
-    checks = {"t₋t₊ = t_max² and Δ(t±) = Δ": err < 1e-9, "invisible above Δ_max": never is None}
+    checks = [
+        check("t₋t₊ = t_max² and Δ(t±) = Δ (max rel err)", err, "<", 1e-9),
+        Check(
+            name="invisible above Δ_max",
+            value=never,
+            threshold="window is None at Δ = 1.001 Δ_max",
+            held=never is None,
+        ),
+    ]
     return Outcome(
         predicted={"t₋·t₊ / t_max²": 1, "window above Δ_max": None},
         measured={"max rel err": err, "window above Δ_max": never},
         tolerance={"rel err": 1e-9},
-        verdict=verdict_from(checks),
+        checks=checks,
         notes=f"{deltas.size} resolutions Δ ∈ (0, Δ_max); also checks that the roots solve Δ(t) = Δ.",
     )
 
@@ -458,7 +621,17 @@ def _group_departures(spec, projection, sizes, ts, delta):
             members = np.sum((q.T @ vec) ** 2, axis=0) > 0.9
             if departures[k] is None and members.sum() and np.median(mu[members]) < 1 - delta:
                 departures[k] = float(t)
-    return departures
+    return [float("nan") if v is None else v for v in departures]
+
+
+def _order_check(name, first, second, labels) -> Check:
+    """A check that departure ``first`` is later (larger t) than ``second``; NaN never holds."""
+    return Check(
+        name=name,
+        value={labels[0]: first, labels[1]: second},
+        threshold=f"{labels[0]} > {labels[1]}",
+        held=bool(first > second),
+    )
 
 
 @claim(
@@ -468,25 +641,28 @@ def _group_departures(spec, projection, sizes, ts, delta):
     statement="As t decreases the higher-variance subspace separates from the spike first (larger t); swapping "
     "the two variances swaps the order.",
     source="paper001 §2.4 'order of resolution' [R, D], Fig. 3 [R] and §6 T9; exact score, N = 100",
+    control="the 'swapped' case is built with the variances not swapped (σ₁ = 1, σ₂ = 0.1 again)",
 )
 def separation_order(ctx: Context) -> Outcome:
     n, delta = 100, 0.1
     f = random_projection(n, 40, ctx.seed)
     ts = np.geomspace(1e-3, 1e2, ctx.profile.pick(quick=31, full=101))
+    # control: the second case forgets to swap the variances (the fault is in the measured object)
+    swapped = SIGMAS2 if ctx.control else SIGMAS2[::-1]
     result = {}
-    for name, sigmas in (("σ₁=1, σ₂=0.1", SIGMAS2), ("swapped", SIGMAS2[::-1])):
+    for name, sigmas in (("σ₁=1, σ₂=0.1", SIGMAS2), ("swapped", swapped)):
         taus, sizes = _two_level_taus(n, ALPHAS2, sigmas)
         result[name] = _group_departures(linear_manifold(f, taus), f, sizes, ts, delta)
     (g1, g2), (s1, s2) = result["σ₁=1, σ₂=0.1"], result["swapped"]
-    checks = {
-        "group 1 (σ=1) departs first": g1 > g2,
-        "swapped: group 2 (σ=1) departs first": s2 > s1,
-    }
+    checks = [
+        _order_check("group 1 (σ=1) departs first", g1, g2, ("group 1", "group 2")),
+        _order_check("swapped: group 2 (σ=1) departs first", s2, s1, ("group 2", "group 1")),
+    ]
     return Outcome(
         predicted={"first to depart": "the σ = 1 group, in both orders"},
         measured={k: {"group 1": v[0], "group 2": v[1]} for k, v in result.items()},
         tolerance="order only (qualitative, deterministic)",
-        verdict=verdict_from(checks),
+        checks=checks,
         notes=f"Departure = largest t on a {ts.size}-point log grid in [1e-3, 100] where the group's median "
         f"eigenvalue of −tJ is below 1 − Δ, Δ = {delta}; groups by eigenvector overlap with span(F_k) > 0.9. "
         "Same F for both orders: only the variances are swapped.",
@@ -505,6 +681,8 @@ def separation_order(ctx: Context) -> Outcome:
     "score exactly; the forward version (Alg. 1, largest value dropped) matches except for values displaced by "
     "the rank-one mean-score term.",
     source="paper001 §5 [C, A] and §6 T10; N = 100, D = 40, τ = 1",
+    control="the estimator is given the noise level σ = √t where it expects the variance t, so it probes and "
+    "evaluates the score at the wrong scale",
 )
 def probe_estimator(ctx: Context) -> Outcome:
     n_ambient, n_latent = 100, 40
@@ -514,21 +692,24 @@ def probe_estimator(ctx: Context) -> Outcome:
     central_err, fwd_origin_displaced, fwd_median = 0.0, 0, 0.0
     for t in ts:
         exact = _minus_tj_spectrum(spec, t)[::-1]  # decreasing, like the estimator
+        t_probe = np.sqrt(t) if ctx.control else t  # control: σ passed for t (σ ↔ t swapped)
         x0 = rng.standard_normal(n_ambient)
-        central = probe_singular_values(spec.score, x0, t, rng, method="central")
+        central = probe_singular_values(spec.score, x0, t_probe, rng, method="central")
         central_err = max(central_err, float(np.max(np.abs(central - exact))))
         # at x0 = 0 the mean score vanishes: forward = exact minus one spike value
-        fwd0 = probe_singular_values(spec.score, np.zeros(n_ambient), t, rng, method="forward")
+        fwd0 = probe_singular_values(
+            spec.score, np.zeros(n_ambient), t_probe, rng, method="forward"
+        )
         fwd_origin_displaced = max(
             fwd_origin_displaced, int(np.sum(np.abs(fwd0 - exact[1:]) > 1e-6))
         )
-        fwd = probe_singular_values(spec.score, x0, t, rng, method="forward")
+        fwd = probe_singular_values(spec.score, x0, t_probe, rng, method="forward")
         fwd_median = max(fwd_median, float(np.median(np.abs(fwd - exact[1:]))))
-    checks = {
-        "central 1e-6": central_err < 1e-6,
-        "forward at 0: ≤ 2 displaced": fwd_origin_displaced <= 2,
-        "forward median < 1e-3": fwd_median < 1e-3,
-    }
+    checks = [
+        check("central max abs err", central_err, "<", 1e-6),
+        check("forward at 0: displaced values", fwd_origin_displaced, "<=", 2),
+        check("forward median abs err (worst t)", fwd_median, "<", 1e-3),
+    ]
     return Outcome(
         predicted={
             "central error": 0,
@@ -541,10 +722,12 @@ def probe_estimator(ctx: Context) -> Outcome:
             "forward median err (worst t)": fwd_median,
         },
         tolerance={"central": 1e-6, "forward displaced": 2, "forward median": 1e-3},
-        verdict=verdict_from(checks),
+        checks=checks,
         notes=f"t ∈ {ts}. The note says the forward version matches 'except ≤ 2 values'; that holds where the score "
         "vanishes (x0 = 0, checked). At a generic x0 the rank-one term −(C+tI)⁻¹x0 shifts many tangent values within "
-        "the interlacing bounds (6–13 of 29 by more than 1e-3 in our tests), so only the median is held there.",
+        "the interlacing bounds (6–13 of 29 by more than 1e-3 in our tests), so only the median is held there. "
+        "For a linear score the normalised estimate does not depend on the probe length, so the control plants "
+        "the wrong noise level (σ for t), which the t = 1 point cannot reveal and t ≠ 1 does.",
     )
 
 
@@ -552,61 +735,99 @@ def probe_estimator(ctx: Context) -> Outcome:
 # T12, T13
 
 
+def _phase_label(mu, d, delta) -> str:
+    """The phase read off one spectrum of −tJ (ascending, D tangent values first)."""
+    if mu[d] - mu[d - 1] > delta:
+        return "consolidation"
+    if mu[0] > 1 - delta:
+        return "trivial"
+    return "coverage"
+
+
 @claim(
     id="spectral_gaps.phase_boundaries",
     paper=PAPER,
-    kind="exact",
+    kind="sampled",
     statement="All eigenvalues of −tJ lie within Δ of 1 (trivial phase) iff t > γ₊(1 − Δ)/Δ, and the manifold gap "
-    "exceeds Δ (consolidation) iff t < γ₋(1 − Δ)/Δ.",
+    "exceeds Δ (consolidation) iff t < γ₋(1 − Δ)/Δ, with γ± the Marchenko–Pastur edges.",
     source="paper001 §2.6 [P/R, D] and §6 T12; α = 0.4, τ = 1, Δ = 0.1",
+    control="the predicted Marchenko–Pastur edges are 10% low (τ = 0.9 instead of 1)",
 )
 def phase_boundaries(ctx: Context) -> Outcome:
     delta, n = 0.1, 1000
     d = int(0.4 * n)
-    lam = _nonzero_eigs(random_linear_manifold(n, d, np.ones(d), ctx.seed), d)
-    ts = np.geomspace(
-        1e-3, 1e3, 961
-    )  # the same grid at both profiles: the verdict must not depend on it
-    trivial = np.array([np.all(ts_ / (ts_ + lam) > 1 - delta) for ts_ in ts])
-    gap_open = 1 - ts / (ts + lam[0]) > delta
-    # exact: with the sample's own extreme eigenvalues as γ±
-    t_cons_s, t_triv_s = spectra.phase_boundaries(lam[0], lam[-1], delta)
-    exact_ok = np.array_equal(trivial, ts > t_triv_s) and np.array_equal(gap_open, ts < t_cons_s)
-    # asymptotic: with the Marchenko–Pastur edges (finite-N edge offsets, see mp_edges; reported only)
-    mp = spectra.marchenko_pastur(0.4, 1.0)
+    cov = _covariance(n, np.ones(d), ctx.seed)
+    mp = _mp_law(ctx)
     t_cons, t_triv = spectra.phase_boundaries(mp.gamma_minus, mp.gamma_plus, delta)
-    meas_triv = ts[np.argmax(trivial)]
-    meas_cons = ts[np.nonzero(gap_open)[0][-1]]
-    labels = [spectra.phase(t, mp.gamma_minus, mp.gamma_plus, delta) for t in (1e-3, 5.0, 1e3)]
-    checks = {
-        "exact with sample edges": exact_ok,
-        "phase labels": labels == ["consolidation", "coverage", "trivial"],
-    }
+    # Fixed grids (both profiles, independent of the prediction): 7 log-spaced t over a factor 4 around
+    # the note's boundaries 1.216 and 23.98 (§7); a boundary outside its grid is not found (NaN, fails).
+    ts_cons, ts_triv = np.geomspace(0.6, 2.4, 7), np.geomspace(12.0, 48.0, 7)
+    # every μ within Δ of 1 iff the lowest is; the manifold gap is the spike minus the top of the bulk
+    lowest = np.array([_minus_tj_eigs(cov, t)[0] for t in ts_triv])
+    gap = np.array([np.diff(_minus_tj_eigs(cov, t)[d - 1 : d + 1])[0] for t in ts_cons])
+    meas_triv = _log_crossing(ts_triv, lowest, 1 - delta)
+    meas_cons = _log_crossing(ts_cons, gap, delta)
+    s_lo, s_hi = _edge_scales(n, 0.4)
+    grid = _grid_term(ts_cons)
+    tol_cons = (1 + TW_Q * s_lo) * (1 + grid) - 1  # boundaries are linear in the edges
+    tol_triv = (1 + TW_Q * s_hi) * (1 + grid) - 1
+    probe_t = (1e-3, 5.0, 1e3)
+    labels = [_phase_label(_minus_tj_eigs(cov, t), d, delta) for t in probe_t]
+    predicted_labels = [
+        str(spectra.phase(t, mp.gamma_minus, mp.gamma_plus, delta)) for t in probe_t
+    ]
+    checks = [
+        check(
+            "t_trivial (MP edges)",
+            meas_triv,
+            "in",
+            (t_triv * (1 - tol_triv), t_triv * (1 + tol_triv)),
+        ),
+        check(
+            "t_consolidation (MP edges)",
+            meas_cons,
+            "in",
+            (t_cons * (1 - tol_cons), t_cons * (1 + tol_cons)),
+        ),
+        Check(
+            name="phase labels at t = 1e-3, 5, 1e3",
+            value=labels,
+            threshold=f"== {predicted_labels}",
+            held=labels == predicted_labels,
+        ),
+    ]
+    # a consistency number, not a check: the same boundary formula with this sample's own extreme eigenvalues
+    lam = np.linalg.eigvalsh(cov)[-d:]
+    t_cons_s, t_triv_s = spectra.phase_boundaries(lam[0], lam[-1], delta)
     return Outcome(
         predicted={
             "t_trivial (MP)": t_triv,
             "t_consolidation (MP)": t_cons,
-            "with the sample's edges": [t_triv_s, t_cons_s],
+            "labels at 1e-3, 5, 1e3": predicted_labels,
         },
         measured={
-            "first trivial t on grid": float(meas_triv),
-            "last t with gap > Δ": float(meas_cons),
-            "exact with sample edges": bool(exact_ok),
-            "labels at 1e-3, 5, 1e3": labels,
+            "t_trivial": meas_triv,
+            "t_consolidation": meas_cons,
             "offset from the MP boundaries": [
                 float(meas_triv / t_triv - 1),
                 float(meas_cons / t_cons - 1),
             ],
+            "labels at 1e-3, 5, 1e3": labels,
+            "reported: the formula with this sample's edges [t_triv, t_cons]": [t_triv_s, t_cons_s],
         },
         tolerance={
-            "with the sample's edges": "exact on the grid",
-            "MP boundaries": "reported, not judged",
+            "t_trivial": tol_triv,
+            "t_consolidation": tol_cons,
+            "labels": "equal",
         },
-        verdict=verdict_from(checks),
-        notes=f"N = {n}, one seeded F; {ts.size} log-spaced t in [1e-3, 1e3] (grid ratio {ts[1] / ts[0]:.4f}). "
-        "Each boundary is linear in its edge (t = γ(1 − Δ)/Δ), so against the asymptotic MP edges it carries the "
-        "finite-N edge offset of this draw (≈ +5% at the lower edge, see spectral_gaps.mp_edges); the note's "
-        "'±1 grid step' depends on the grid and is not used.",
+        checks=checks,
+        notes=f"N = {n}, one seeded F. At 7 log-spaced t in [0.6, 2.4] and 7 in [12, 48] (grid ratio "
+        f"{ts_cons[1] / ts_cons[0]:.3f}) the spectrum of −tJ, J = −(C + tI)⁻¹, is computed; the trivial "
+        "boundary is where its lowest eigenvalue crosses 1 − Δ, the consolidation boundary where the spike minus the top of the bulk "
+        "crosses Δ, both interpolated linearly in log t. Each boundary is linear in its edge (t = γ(1 − Δ)/Δ), so "
+        f"it is held to the single-draw edge tolerance of spectral_gaps.mp_edges at this N ({TW_Q:g}·s: "
+        f"{TW_Q * s_lo:.3f} lower, {TW_Q * s_hi:.3f} upper, Tracy–Widom scale), combined with the interpolation "
+        f"bound h²eʰ/8 of a logistic μ(log t) ({grid:.4f}). The note's '±1 grid step' is not used.",
     )
 
 
@@ -617,23 +838,34 @@ def phase_boundaries(ctx: Context) -> Outcome:
     statement="A Song-style VE-SDE network with σ(τ) = σ_min(σ_max/σ_min)^τ reaches theory time t at "
     "τ = ln(√t/σ_min)/ln(σ_max/σ_min); t_max = 0.0743 is τ ≈ 0.388.",
     source="paper001 §1 [C] and §6 T13; σ_min = 0.01, σ_max = 50",
+    control="the predicted τ(t) uses σ_max = 80 (EDM's default) instead of the VE-SDE's 50",
 )
 def vesde_time(ctx: Context) -> Outcome:
-    tau = spectra.vesde_tau(0.0743)
+    sigma_max = 80.0 if ctx.control else 50.0  # control: the wrong σ_max in the prediction
+    tau = spectra.vesde_tau(0.0743, sigma_max=sigma_max)
     ts = np.geomspace(1e-4, 2500.0, 50)
-    round_trip = float(np.max(np.abs(spectra.vesde_t(spectra.vesde_tau(ts)) / ts - 1)))
-    sigma = 0.01 * 5000.0 ** spectra.vesde_tau(ts)  # σ(τ(t)) must equal √t
+    round_trip = float(
+        np.max(
+            np.abs(
+                spectra.vesde_t(spectra.vesde_tau(ts, sigma_max=sigma_max), sigma_max=sigma_max)
+                / ts
+                - 1
+            )
+        )
+    )
+    # the network's schedule σ(τ) = 0.01·5000^τ at the predicted τ(t) must give √t
+    sigma = 0.01 * 5000.0 ** spectra.vesde_tau(ts, sigma_max=sigma_max)
     direct = float(np.max(np.abs(sigma / np.sqrt(ts) - 1)))
-    checks = {
-        "τ(0.0743) = 0.388 (3 digits)": abs(tau - 0.388) < 5e-4,
-        "round trip": round_trip < 1e-12,
-        "σ(τ(t)) = √t": direct < 1e-12,
-    }
+    checks = [
+        check("τ(0.0743) = 0.388 (3 digits)", tau, "in", (0.388 - 5e-4, 0.388 + 5e-4)),
+        check("round trip (max rel err)", round_trip, "<", 1e-12),
+        check("σ(τ(t)) = √t (max rel err)", direct, "<", 1e-12),
+    ]
     return Outcome(
         predicted={"τ(0.0743)": 0.388, "σ(τ(t))": "√t"},
         measured={"τ(0.0743)": tau, "round trip rel err": round_trip, "σ(τ(t)) rel err": direct},
         tolerance={"τ": 5e-4, "identities": 1e-12},
-        verdict=verdict_from(checks),
+        checks=checks,
     )
 
 
@@ -641,17 +873,25 @@ def vesde_time(ctx: Context) -> Outcome:
 # T11 and the trained T9: networks on N = 100, D = 40 linear data
 
 
-def _recipe(ctx: Context, sigma_data: float):
-    """Network and training for the N = 100 spectra: 3×256 SiLU, EDM with σ_d ≈ data scale, 60k steps.
+# trained_spectrum's recipe, fixed on seed 0's single-variance case (W1 at t* = 0.058 at 60k steps, 0.045 at
+# 120k) and judged on seeds 1-3 of both cases, so the tuned draw is not among the judged ones.
+SPECTRUM_STEPS = 120_000
+SPECTRUM_EMA = 0.0
+SPECTRUM_SEEDS = (1, 2, 3)  # offsets from ctx.seed
 
-    Found by a sweep (width 256/512, depth 2–4, 20k–100k steps): 60k steps train in about 7 min on
-    2 cores and meet T11 on double-variance data; 20k steps leave W1 ≈ 0.09 at t_max.
+
+def _recipe(ctx: Context, sigma_data: float, full_steps: int = 60_000, ema_decay: float = 0.0):
+    """Network and training for the N = 100 spectra: 3×256 SiLU, EDM with σ_d ≈ data scale.
+
+    Found by a sweep (width 256/512, depth 2–4, 20k–100k steps) on double-variance data: 60k steps
+    train in about 3 min on 2 cores; 20k steps leave W1 ≈ 0.09 at t_max. ``trained_spectrum`` uses
+    ``SPECTRUM_STEPS`` (fixed on seed 0's single-variance case, where 60k steps leave W1 = 0.058).
     """
     from empirical.models import NetworkConfig
     from empirical.training import TrainingConfig
 
     # quick is a smoke test here (verdict inconclusive unless met)
-    steps = ctx.profile.pick(quick=2_000, full=60_000)
+    steps = ctx.profile.pick(quick=2_000, full=full_steps)
     network = NetworkConfig(width=256, depth=3, sigma_data=sigma_data)
     training = TrainingConfig(
         steps=steps,
@@ -661,11 +901,20 @@ def _recipe(ctx: Context, sigma_data: float):
         sigma_min=0.01,
         sigma_max=5.0,
         n_data=20_000,
+        ema_decay=ema_decay,
     )
     return network, training
 
 
-def _trained_spectra(model, spec, ts, n_points, seed):
+def _network_jacobian(model, ctx: Context):
+    """``jacobian(x, sigma)`` of the trained network; under the control it is queried at σ = t = σ²."""
+    if ctx.control:
+        # control: σ ↔ t swapped when the network is queried (the field is read at the wrong noise level)
+        return lambda x, sigma: model.jacobian(x, sigma**2)
+    return model.jacobian
+
+
+def _trained_spectra(jacobian, spec, ts, n_points, seed):
     """Sorted μ̂ = t·s_i of the trained Jacobian (ascending), averaged over points x = x0 + √t ε, per t."""
     from empirical.data import add_noise, sample
 
@@ -673,7 +922,7 @@ def _trained_spectra(model, spec, ts, n_points, seed):
     out = {}
     for t in ts:
         x = add_noise(sample(spec, n_points, rng), np.sqrt(t), rng)
-        s = np.linalg.svd(model.jacobian(x, np.sqrt(t)), compute_uv=False)
+        s = np.linalg.svd(jacobian(x, np.sqrt(t)), compute_uv=False)
         out[t] = np.sort(t * s, axis=1)
     return out
 
@@ -702,82 +951,125 @@ def _draw_trained_spectra(fig, data):
     "except next to the spike at 1.",
     source="paper001 §3 Fig. 4 [R] and §6 T11; N = 100, D = 40: single variance (τ = 1) and two variances "
     "(α = 0.2, 0.2; σ = 1, 0.1)",
+    control="the trained network's Jacobian is read at σ = t instead of σ = √t (σ ↔ t swapped in the query)",
 )
 def trained_spectrum(ctx: Context) -> Outcome:
     from empirical.training import train
 
     n_ambient, n_latent = 100, 40
-    f = random_projection(n_ambient, n_latent, ctx.seed)
+    n_normal = n_ambient - n_latent
     mp = spectra.marchenko_pastur(0.4, 1.0)
     bulks = spectra.silverstein_edges(ALPHAS2, [s**2 for s in SIGMAS2])
     t_max, _ = spectra.gap_peak(bulks[0][1], bulks[1][0])
-    taus2, _ = _two_level_taus(n_ambient, ALPHAS2, SIGMAS2)
     cases = {
-        "single": (np.ones(n_latent), 0.63, float(np.sqrt(mp.gamma_minus * mp.gamma_plus))),
-        "double": (taus2, 0.45, t_max),
+        "single": (0.63, float(np.sqrt(mp.gamma_minus * mp.gamma_plus))),
+        "double": (0.45, t_max),
     }
+    seeds = [ctx.seed + k for k in ctx.profile.pick(quick=SPECTRUM_SEEDS[:1], full=SPECTRUM_SEEDS)]
     n_points = ctx.profile.pick(quick=10, full=50)
-    measured, checks, figures, costs = {}, {}, [], {}
-    for name, (taus, sigma_data, t_ref) in cases.items():
-        spec = linear_manifold(f, taus)
-        network, training = _recipe(ctx, sigma_data)
-        model = train(spec, network, training, seed=ctx.seed, progress=ctx.progress)
-        costs[name] = f"{model.meta.get('seconds', float('nan')):.0f} s ({model.meta['cache']})"
-        ts = sorted({1e-3, 1e-2, t_ref, 1.0})
-        got = _trained_spectra(model, spec, ts, n_points, ctx.seed + 1)
-        exact = {t: _minus_tj_spectrum(spec, t) for t in ts}
-        count = float(np.mean(np.sum(got[1e-3] > 0.5, axis=1)))
-        w1 = {
-            t: float(np.mean(np.abs(got[t].mean(axis=0)[:n_latent] - exact[t][:n_latent])))
-            for t in ts
-        }
-        spike = {t: float(np.mean(np.abs(got[t][:, n_latent:] - 1))) for t in ts}
-        measured[f"{name}: count μ̂>1/2 at t=1e-3"] = count
-        measured[f"{name}: W1 tangent at t_ref={t_ref:.4g}"] = w1[t_ref]
-        measured[f"{name}: W1 tangent (all t)"] = {f"{t:.4g}": v for t, v in w1.items()}
-        measured[f"{name}: mean |μ̂ − 1| on the spike"] = {f"{t:.4g}": v for t, v in spike.items()}
-        checks[f"{name} count ±3"] = abs(count - (n_ambient - n_latent)) <= 3
-        checks[f"{name} W1 < 0.05"] = w1[t_ref] < 0.05
-        if name == "double":
-            show = [1e-2, t_max, 1.0]
-            figures.append(
-                FigureSpec(
-                    name="trained_vs_theory_spectra",
-                    draw=_draw_trained_spectra,
-                    data={
-                        "n": n_ambient,
-                        "title": "α = (0.2, 0.2), σ = (1, 0.1)",
-                        "trained": {f"{t:.4g}": got[t].mean(axis=0) for t in show},
-                        "exact": {f"{t:.4g}": exact[t] for t in show},
-                    },
-                    config={
-                        "network": network.to_dict(),
-                        "training": training.to_dict(),
-                        "points": n_points,
-                    },
+    measured, checks, figures, costs = {}, [], [], {}
+    steps = None
+    for name, (sigma_data, t_ref) in cases.items():
+        network, training = _recipe(ctx, sigma_data, SPECTRUM_STEPS, SPECTRUM_EMA)
+        steps = training.steps
+        counts, w1_ref = [], []
+        for seed in seeds:
+            f = random_projection(n_ambient, n_latent, seed)
+            taus = (
+                np.ones(n_latent)
+                if name == "single"
+                else _two_level_taus(n_ambient, ALPHAS2, SIGMAS2)[0]
+            )
+            spec = linear_manifold(f, taus)
+            model = train(spec, network, training, seed=seed, progress=ctx.progress)
+            costs[f"{name}, seed {seed}"] = (
+                f"{model.meta.get('seconds', float('nan')):.0f} s ({model.meta['cache']})"
+            )
+            ts = sorted({1e-3, 1e-2, t_ref, 1.0})
+            got = _trained_spectra(_network_jacobian(model, ctx), spec, ts, n_points, seed + 100)
+            exact = {t: _minus_tj_spectrum(spec, t) for t in ts}
+            count = float(np.mean(np.sum(got[1e-3] > 0.5, axis=1)))
+            w1 = {
+                t: float(np.mean(np.abs(got[t].mean(axis=0)[:n_latent] - exact[t][:n_latent])))
+                for t in ts
+            }
+            spike = {t: float(np.mean(np.abs(got[t][:, n_latent:] - 1))) for t in ts}
+            counts.append(count)
+            w1_ref.append(w1[t_ref])
+            measured[f"{name}, seed {seed}: W1 tangent (all t)"] = {
+                f"{t:.4g}": v for t, v in w1.items()
+            }
+            measured[f"{name}, seed {seed}: mean |μ̂ − 1| on the spike"] = {
+                f"{t:.4g}": v for t, v in spike.items()
+            }
+            checks.append(
+                check(
+                    f"{name}, seed {seed}: count μ̂>1/2 at t=1e-3 (N − D ± 3)",
+                    count,
+                    "in",
+                    (n_normal - 3, n_normal + 3),
                 )
             )
+            checks.append(
+                check(f"{name}, seed {seed}: W1 tangent at t_ref={t_ref:.4g}", w1[t_ref], "<", 0.05)
+            )
+            if name == "double" and seed == seeds[0]:
+                figures.append(
+                    _trained_spectra_figure(
+                        n_ambient, got, exact, [1e-2, t_max, 1.0], network, training, n_points, seed
+                    )
+                )
+        measured[f"{name}: count μ̂>1/2 at t=1e-3 (mean ± sd over seeds)"] = _mean_sd(counts)
+        measured[f"{name}: W1 tangent at t_ref={t_ref:.4g} (mean ± sd over seeds)"] = _mean_sd(
+            w1_ref
+        )
     return Outcome(
-        predicted={"count": n_ambient - n_latent, "W1 tangent": 0, "spike": 1},
+        predicted={"count": n_normal, "W1 tangent": 0, "spike": 1},
         measured=measured,
         tolerance={
-            "count": "±3",
-            "W1 tangent at t_ref": 0.05,
+            "count": "±3, every seed",
+            "W1 tangent at t_ref": "0.05 (the note's T11 tolerance), every seed",
             "spike": "reported (the paper notes smearing)",
         },
+        checks=checks,
         # 2k quick steps do not learn the tangent bulk (W1 ≈ 0.1–0.2): quick is a smoke test, full is judged
-        verdict=verdict_from(
-            checks, inconclusive=ctx.profile.name == "quick" and not all(checks.values())
-        ),
-        notes=(
-            "At the quick profile (2k steps) unmet checks give 'inconclusive'; the verdict is made at full. "
-            if ctx.profile.name == "quick"
-            else ""
-        )
-        + f"μ̂ = t·s_i from autodiff Jacobians at {n_points} points x0 + √t ε per t; W1 between the mean sorted "
-        "tangent part (40 smallest) and the exact t/(t + λ_i(C)). t_ref is t* = √(γ₋γ₊) for one level and t_max for "
-        f"two. Network 3×256 SiLU, EDM (σ_d = 0.63 / 0.45), σ ~ logU[0.01, 5], lr 2e-3, batch 512; training: {costs}.",
+        inconclusive=unjudged_at_quick(ctx, f"training ({steps} steps)"),
+        notes=f"Seeds {seeds} (each its own F, data and initialisation); the recipe was fixed on seed 0's "
+        f"single-variance case, which is not judged. μ̂ = t·s_i from autodiff Jacobians at {n_points} points "
+        "x0 + √t ε per t; W1 between the mean sorted tangent part (40 smallest) and the exact t/(t + λ_i(C)). t_ref "
+        "is t* = √(γ₋γ₊) for one level and t_max for two. Network 3×256 SiLU, EDM (σ_d = 0.63 / 0.45), "
+        f"σ ~ logU[0.01, 5], lr 2e-3, batch 512, {steps} steps, EMA decay {SPECTRUM_EMA or 'none'}; "
+        f"training cost: {costs}.",
         figures=figures,
+    )
+
+
+def _mean_sd(values) -> dict:
+    """Mean, sample standard deviation (from two seeds up) and the per-seed values."""
+    out = {"mean": float(np.mean(values)), "per seed": [float(v) for v in values]}
+    if len(values) > 1:
+        out["sd"] = float(np.std(values, ddof=1))
+    return out
+
+
+def _trained_spectra_figure(
+    n_ambient, got, exact, show, network, training, n_points, seed
+) -> FigureSpec:
+    return FigureSpec(
+        name="trained_vs_theory_spectra",
+        draw=_draw_trained_spectra,
+        data={
+            "n": n_ambient,
+            "title": f"α = (0.2, 0.2), σ = (1, 0.1), seed {seed}",
+            "trained": {f"{t:.4g}": got[t].mean(axis=0) for t in show},
+            "exact": {f"{t:.4g}": exact[t] for t in show},
+        },
+        config={
+            "network": network.to_dict(),
+            "training": training.to_dict(),
+            "points": n_points,
+            "seed": seed,
+        },
     )
 
 
@@ -833,6 +1125,10 @@ def _draw_order(fig, data):
     )
 
 
+# The note's T11 tolerance on the trained tangent spectrum (W1 of μ̂ < 0.05), used for departure times.
+MU_TOLERANCE = 0.05
+
+
 @claim(
     id="spectral_gaps.trained_separation_order",
     paper=PAPER,
@@ -840,6 +1136,7 @@ def _draw_order(fig, data):
     statement="Trained networks reproduce the order of separation: the higher-variance subspace leaves the spike "
     "at larger t, and swapping the variances swaps the order.",
     source="paper001 §3 Fig. 3 [R] and §6 T9; N = 100, α = (0.2, 0.2), σ = (1, 0.1) and swapped",
+    control="the trained network's Jacobian is read at σ = t instead of σ = √t (σ ↔ t swapped in the query)",
 )
 def trained_separation_order(ctx: Context) -> Outcome:
     from empirical.data import add_noise, sample
@@ -851,38 +1148,74 @@ def trained_separation_order(ctx: Context) -> Outcome:
     bases = [np.linalg.qr(f[:, : sizes[0]])[0], np.linalg.qr(f[:, sizes[0] :])[0]]
     ts = np.geomspace(1e-3, 1e2, ctx.profile.pick(quick=11, full=26))
     n_points = ctx.profile.pick(quick=4, full=16)
+    # Departure = the crossing of μ = 1 − Δ, where dμ/d ln t = μ(1 − μ) = Δ(1 − Δ) for μ = t/(t + λ): an
+    # error MU_TOLERANCE in μ̂ moves it by a factor exp(MU_TOLERANCE/(Δ(1 − Δ))); each departure is a grid
+    # point, which adds one grid ratio.
+    grid_ratio = float(ts[1] / ts[0])
+    bound = grid_ratio * float(np.exp(MU_TOLERANCE / (delta * (1 - delta))))
     data = {"t": ts, "delta": delta, "exact": {}, "trained": {}, "labels": {}}
-    measured, checks = {}, {}
+    measured, checks = {}, []
+    steps = None
     for key, sigmas in (("original", SIGMAS2), ("swapped", SIGMAS2[::-1])):
         taus, _ = _two_level_taus(n_ambient, ALPHAS2, sigmas)
         spec = linear_manifold(f, taus)
         network, training = _recipe(ctx, 0.45)
+        steps = training.steps
         model = train(spec, network, training, seed=ctx.seed, progress=ctx.progress)
         rng = np.random.default_rng(ctx.seed + 2)
 
         def points(t, spec=spec, rng=rng):
             return add_noise(sample(spec, n_points, rng), np.sqrt(t), rng)
 
-        trained = _group_medians(model.jacobian, points, bases, ts)
+        trained = _group_medians(_network_jacobian(model, ctx), points, bases, ts)
         exact = _group_medians(spec.jacobian, points, bases, ts)
         dep_t, dep_e = _departures(trained, ts, delta), _departures(exact, ts, delta)
         high = int(np.argmax(sigmas))  # the σ = 1 group
+        ratios = [dep_t[k] / dep_e[k] for k in range(2)]
         measured[key] = {
             "trained departures": dep_t,
             "exact departures": dep_e,
+            "trained / exact": ratios,
             "σ=1 group": high + 1,
         }
-        checks[f"{key}: σ = 1 group departs first (trained)"] = dep_t[high] > dep_t[1 - high]
+        checks.append(
+            _order_check(
+                f"{key}: σ = 1 group departs first (trained)",
+                dep_t[high],
+                dep_t[1 - high],
+                (f"group {high + 1} (σ=1)", f"group {2 - high} (σ=0.1)"),
+            )
+        )
+        for k in range(2):
+            checks.append(
+                check(
+                    f"{key}: group {k + 1} (σ={sigmas[k]:g}) trained/exact departure",
+                    ratios[k],
+                    "in",
+                    (1 / bound, bound),
+                )
+            )
         data["exact"][key], data["trained"][key] = exact, trained
         data["labels"][key] = [f"group {k + 1} (σ = {sigmas[k]:g})" for k in range(2)]
     return Outcome(
-        predicted={"first to depart": "the σ = 1 group, in both orders"},
+        predicted={
+            "first to depart": "the σ = 1 group, in both orders",
+            "trained / exact departure": 1,
+        },
         measured=measured,
-        tolerance="order only",
-        verdict=verdict_from(checks),
+        tolerance={
+            "order": "strict",
+            "trained / exact departure": f"in [1/{bound:.3g}, {bound:.3g}]",
+        },
+        checks=checks,
+        inconclusive=unjudged_at_quick(ctx, f"training ({steps} steps)"),
         notes=f"Departure = largest t on a {ts.size}-point log grid in [1e-3, 100] where the group's median μ̂ = t·s is "
         f"below 1 − Δ, Δ = {delta}; directions belong to a group when their right singular vector has overlap > 1/2 "
-        f"with span(F_k); {n_points} points x0 + √t ε per t. Same F and recipe for both orders.",
+        f"with span(F_k); {n_points} points x0 + √t ε per t. Same F and recipe for both orders. The trained/exact "
+        f"ratio of departure times is bounded by {bound:.3g}: one grid ratio ({grid_ratio:.3g}, both departures are "
+        f"grid points) times exp({MU_TOLERANCE}/(Δ(1 − Δ))) = {np.exp(MU_TOLERANCE / (delta * (1 - delta))):.3g}, "
+        f"the shift of the crossing of μ = 1 − Δ (slope dμ/d ln t = Δ(1 − Δ)) for an error {MU_TOLERANCE} in μ̂, "
+        "the note's T11 tolerance on the trained tangent spectrum.",
         figures=[
             FigureSpec(
                 name="separation_order",

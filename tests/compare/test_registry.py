@@ -1,8 +1,9 @@
 """The claim registry and the Claim/Outcome types."""
 
+import numpy as np
 import pytest
 
-from compare.claim import KINDS, VERDICTS, Claim, Outcome, verdict_from
+from compare.claim import KINDS, VERDICTS, Claim, Outcome, check
 from compare.registry import PAPERS, all_claims, select
 
 # The claims issue #3 asks for; each later issue adds its own.
@@ -42,30 +43,56 @@ def test_select():
 
 
 def test_types_validate():
-    with pytest.raises(ValueError, match="verdict"):
-        Outcome(predicted=1, measured=1, tolerance=0, verdict="ok")
+    with pytest.raises(ValueError, match="at least one Check"):
+        Outcome(predicted=1, measured=1, tolerance=0, checks=[])
+    with pytest.raises(ValueError, match="unique"):
+        Outcome(predicted=1, measured=1, tolerance=0, checks=[check("a", 1, "<", 2)] * 2)
+    base = dict(
+        id="spectral_gaps.x", paper="spectral_gaps", kind="exact", statement="s", source="s"
+    )
     with pytest.raises(ValueError, match="kind"):
-        Claim(
-            id="spectral_gaps.x",
-            paper="spectral_gaps",
-            kind="guess",
-            statement="s",
-            source="s",
-            run=lambda ctx: None,
-        )
+        Claim(**{**base, "kind": "guess"}, control="c", run=lambda ctx: None)
     with pytest.raises(ValueError, match="must start with"):
-        Claim(
-            id="x",
-            paper="spectral_gaps",
-            kind="exact",
-            statement="s",
-            source="s",
-            run=lambda ctx: None,
-        )
+        Claim(**{**base, "id": "x"}, control="c", run=lambda ctx: None)
+    with pytest.raises(ValueError, match="negative control"):
+        Claim(**base, control=" ", run=lambda ctx: None)
     assert set(VERDICTS) == {"pass", "fail", "inconclusive"}
 
 
-def test_verdict_from():
-    assert verdict_from({"a": True, "b": True}) == "pass"
-    assert verdict_from({"a": True, "b": False}) == "fail"
-    assert verdict_from({"a": True}, inconclusive=True) == "inconclusive"
+@pytest.mark.parametrize(
+    ("value", "op", "bound", "held", "threshold"),
+    [
+        (0.01, "<", 0.05, True, "< 0.05"),
+        (0.05, "<", 0.05, False, "< 0.05"),
+        (0.05, "<=", 0.05, True, "≤ 0.05"),
+        (3, ">=", 3, True, "≥ 3"),
+        (0.5, "in", (0.0, 1.0), True, "in [0, 1]"),
+        (1.5, "in", (0.0, 1.0), False, "in [0, 1]"),
+        (float("nan"), "<", 1.0, False, "< 1"),
+        (float("nan"), ">", 1.0, False, "> 1"),
+        (np.float64(0.2), ">", 0.1, True, "> 0.1"),
+        ("a", "==", "a", True, "== a"),
+    ],
+)
+def test_check_rules(value, op, bound, held, threshold):
+    c = check("name", value, op, bound)
+    assert (c.held, c.threshold) == (held, threshold)
+    assert type(c.value) is not np.float64  # JSON-ready Python scalars
+
+
+def test_check_rejects_unknown_rule():
+    with pytest.raises(ValueError, match="op must be one of"):
+        check("name", 1.0, "~", 1.0)
+
+
+def test_verdict_is_derived_from_the_checks():
+    ok, bad = check("a", 0.0, "<", 1.0), check("b", 2.0, "<", 1.0)
+    assert Outcome(1, 1, 0, checks=[ok]).verdict == "pass"
+    outcome = Outcome(1, 1, 0, checks=[ok, bad])
+    assert (outcome.verdict, outcome.failed) == ("fail", ["b"])
+    assert Outcome(1, 1, 0, checks=[ok, bad], inconclusive="too short").verdict == "inconclusive"
+
+
+def test_every_claim_declares_a_control():
+    for c in all_claims():
+        assert len(c.control.split()) >= 3, c.id  # a sentence naming the fault, not a placeholder

@@ -5,7 +5,8 @@ import json
 from compare.report import RESULT_KEYS, render_markdown, write_report
 
 
-def _result(cid, paper="constrained_mixing", verdict="pass", measured=0.5):
+def _result(cid, paper="constrained_mixing", verdict="pass", measured=0.5, caught=True):
+    failed = ["error < 1e-10"] if verdict == "fail" else []
     return {
         "id": cid,
         "paper": paper,
@@ -16,6 +17,18 @@ def _result(cid, paper="constrained_mixing", verdict="pass", measured=0.5):
         "measured": measured,
         "tolerance": 1e-10,
         "verdict": verdict,
+        "failed_checks": failed,
+        "inconclusive": "",
+        "checks": [
+            {"name": "error < 1e-10", "value": 0.25, "threshold": "< 1e-10", "held": not failed}
+        ],
+        "control": {
+            "fault": "prediction scaled by 1.05",
+            "verdict": "fail" if caught else "pass",
+            "caught": caught,
+            "failed_checks": ["error < 1e-10"] if caught else [],
+            "seconds": 0.1,
+        },
         "seed": 0,
         "seconds": 0.25,
         "notes": "",
@@ -66,5 +79,39 @@ def test_markdown_has_a_table_per_paper(tmp_path):
     md = render_markdown(report)
     assert "## constrained_mixing" in md and "## spectral_gaps" in md
     assert "1 pass, 1 fail, 0 inconclusive" in md
-    assert "| `constrained_mixing.a` | exact | 0.5 | x: 1.235 | 1e-10 | **pass** |" in md
+    assert "| `constrained_mixing.a` | exact | **pass** | — | caught | 0.2 |" in md
+    assert "| `spectral_gaps.b` | exact | **fail** | error < 1e-10 | caught | 0.2 |" in md
+    assert "- Measured: x: 1.235" in md
+    assert "| error < 1e-10 | 0.25 | < 1e-10 | **failed** |" in md
+    assert "Negative controls caught: 2 of 2 run." in md
     assert (tmp_path / "validation.md").read_text() == md
+
+
+def test_markdown_flags_a_control_that_passes(tmp_path):
+    report = write_report(
+        [_result("constrained_mixing.a", caught=False)], "quick", tmp_path, merge=False
+    )
+    md = render_markdown(report)
+    assert "**not caught** (pass)" in md and "Negative controls caught: 0 of 1 run." in md
+
+
+def test_merge_with_a_report_of_the_old_schema(tmp_path):
+    """Entries written before checks and controls existed still render (a partial run merges them)."""
+    old = {
+        k: v
+        for k, v in _result("constrained_mixing.a").items()
+        if k not in ("checks", "control", "failed_checks", "inconclusive")
+    }
+    (tmp_path / "validation.json").write_text(
+        json.dumps({"profile": "full", "git_revision": "x", "claims": [old]})
+    )
+    report = write_report(
+        [_result("spectral_gaps.b", paper="spectral_gaps")], "full", tmp_path, merge=True
+    )
+    assert [c["id"] for c in report["claims"]] == ["constrained_mixing.a", "spectral_gaps.b"]
+    assert "| `constrained_mixing.a` | exact | **pass** | — | not run |" in render_markdown(report)
+
+
+def test_report_is_written_atomically(tmp_path):
+    write_report([_result("constrained_mixing.a")], "quick", tmp_path, merge=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["validation.json", "validation.md"]

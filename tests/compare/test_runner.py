@@ -4,9 +4,10 @@ import json
 
 import pytest
 
+from compare.claim import Claim, Outcome, check
 from compare.cli import main
 from compare.registry import select
-from compare.runner import make_profile, run_claims
+from compare.runner import make_profile, run_claims, run_control
 
 
 def test_make_profile():
@@ -18,9 +19,17 @@ def test_make_profile():
 @pytest.mark.parametrize("claim_id", [c.id for c in select() if c.kind == "exact"])
 def test_exact_claims_pass_at_quick(claim_id, tmp_path):
     (result,) = run_claims(
-        select(claim_id=claim_id), make_profile("quick", tmp_path), progress=False
+        select(claim_id=claim_id), make_profile("quick", tmp_path), controls=False, progress=False
     )
-    assert result["verdict"] == "pass", result["measured"]
+    assert result["verdict"] == "pass", result["failed_checks"]
+
+
+@pytest.mark.parametrize("claim_id", [c.id for c in select() if c.kind != "trained"])
+def test_negative_control_fails_at_quick(claim_id, tmp_path):
+    """Every exact and sampled claim catches its planted fault at quick (trained ones: end-to-end test)."""
+    (c,) = select(claim_id=claim_id)
+    control = run_control(c, make_profile("quick", tmp_path))
+    assert control["verdict"] == "fail" and control["failed_checks"], control
 
 
 @pytest.mark.slow
@@ -31,8 +40,17 @@ def test_quick_validate_end_to_end(tmp_path, monkeypatch, model_cache):
     report = json.loads((tmp_path / ".scratch/quick/reports/validation.json").read_text())
     ids = {c["id"] for c in report["claims"]}
     assert ids == {c.id for c in select()}
-    failing = {c["id"]: c["measured"] for c in report["claims"] if c["verdict"] == "fail"}
+    failing = {c["id"]: c["failed_checks"] for c in report["claims"] if c["verdict"] == "fail"}
     assert failing == {}
+    # every claim ran under its negative control and failed there, trained ones with full thresholds
+    missed = {c["id"]: c["control"] for c in report["claims"] if not c["control"]["caught"]}
+    assert missed == {}
+    for c in report["claims"]:
+        assert c["checks"] and all(
+            {"name", "value", "threshold", "held"} == set(k) for k in c["checks"]
+        )
+        if c["verdict"] == "inconclusive":
+            assert "too short to judge" in c["inconclusive"]
     # only trained claims may be inconclusive at quick (too few steps to judge); exact ones must pass
     assert all(c["verdict"] == "pass" for c in report["claims"] if c["kind"] != "trained")
     for name in ("local_dimension_staircase", "singular_values_vs_sigma"):
@@ -56,3 +74,38 @@ def test_cli_list(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "spectral_gaps.linear_spectrum" in out
+
+
+def _fake_claim(measured_error: float, control_error: float) -> Claim:
+    def run(ctx):
+        err = control_error if ctx.control else measured_error
+        return Outcome(0, err, 1e-10, checks=[check("error", err, "<", 1e-10)])
+
+    return Claim(
+        id="spectral_gaps.fake",
+        paper="spectral_gaps",
+        kind="exact",
+        statement="s",
+        source="s",
+        control="the prediction scaled by 1.05",
+        run=run,
+    )
+
+
+def test_cli_summary_names_the_failing_checks(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("compare.cli.select", lambda *a: [_fake_claim(0.5, 0.5)])
+    assert main(["run", "--no-progress", "--strict"]) == 1
+    err = capsys.readouterr().err
+    assert "fail: spectral_gaps.fake: error" in err
+    assert "negative control not caught" not in err
+
+
+def test_cli_flags_a_control_that_passes(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("compare.cli.select", lambda *a: [_fake_claim(0.0, 0.0)])
+    assert main(["run", "--no-progress"]) == 0
+    assert main(["run", "--no-progress", "--strict"]) == 1
+    assert "negative control not caught: spectral_gaps.fake" in capsys.readouterr().err
+    report = json.loads((tmp_path / ".scratch/quick/reports/validation.json").read_text())
+    assert report["claims"][0]["control"]["caught"] is False
