@@ -1,7 +1,9 @@
 """``make bench``: training throughput against this machine's matrix-product rate, Jacobians, validate time.
 
 On a shared CPU the absolute numbers move with the load, so the training rate is set against a large
-float32 matrix product measured in the same run. That ratio still depends on the processor: XLA
+float32 matrix product measured in the same run. One training uses about one core (XLA does not split
+the network's small products across cores), so the table also gives the aggregate rate of one
+training per core side by side, as ``compare run --jobs`` trains them. That ratio still depends on the processor: XLA
 runs the network's small layer products on one core, so the one-core row (the same products in a
 process pinned to one core) shows how much of the 2048² rate a single product can reach. Training
 puts the second core to work by computing the gradients of two batch slices concurrently
@@ -22,17 +24,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from compare.workers import available_cores, process_pool
+from empirical.cache import cache_dir
 from empirical.data import sample
 from empirical.models import NetworkConfig, ScoreModel, build_network
 from empirical.training import TrainingConfig, fit
 from theory.distributions import LinearGaussian
 
 __all__ = [
+    "concurrent_training",
     "dsm_flops_per_step",
     "layer_matmul_gflops",
     "matmul_gflops",
     "one_core_gflops",
     "run_bench",
+    "validate_seconds",
 ]
 
 
@@ -97,12 +103,12 @@ def dsm_flops_per_step(config: NetworkConfig, d: int, batch: int) -> float:
     return 6.0 * batch * macs
 
 
-def _training(steps: int) -> dict:
+def _training(steps: int, seed: int = 0, progress: bool = True) -> dict:
     """Steps/s of the reference network: the mean after compilation, and the best 1 000-step chunk."""
     config = NetworkConfig()
     training = TrainingConfig(steps=steps, batch_size=512, warmup_steps=100, chunk_steps=1_000)
-    data = sample(LinearGaussian([1.0, 0.5], 3), training.n_data, 0)
-    model = fit(data, config, training, seed=0, progress=True, description="bench training")
+    data = sample(LinearGaussian([1.0, 0.5], 3), training.n_data, seed)
+    model = fit(data, config, training, seed=seed, progress=progress, description="bench training")
     chunks = np.asarray(model.meta["seconds_per_chunk"][1:])  # the first includes compilation
     flops = dsm_flops_per_step(config, 3, training.batch_size) / 1e9
     mean = training.chunk_steps * chunks.size / chunks.sum()
@@ -114,6 +120,22 @@ def _training(steps: int) -> dict:
         "best GFLOP/s": best * flops,
         "seconds": model.meta["seconds"],
         "shards": training.shards,
+    }
+
+
+def concurrent_training(steps: int, jobs: int = 2) -> dict:
+    """Aggregate steps/s and GFLOP/s of ``jobs`` independent trainings run at once.
+
+    Each runs in its own worker of :func:`compare.workers.process_pool` (pinned to its share of the
+    cores), as ``compare run --jobs`` runs them; the aggregate is the sum of their rates after
+    compilation, since they run side by side for the whole measurement.
+    """
+    with process_pool(jobs) as pool:
+        runs = list(pool.map(_training, [steps] * jobs, range(jobs), [False] * jobs))
+    return {
+        "steps/s": sum(r["steps/s"] for r in runs),
+        "GFLOP/s": sum(r["GFLOP/s"] for r in runs),
+        "per training steps/s": [r["steps/s"] for r in runs],
     }
 
 
@@ -129,37 +151,41 @@ def _jacobians(d: int = 100, n: int = 500, repeats: int = 5) -> float:
     return n / best
 
 
-def _validate_quick_seconds(cache: str) -> float:
-    env = {**os.environ, "SGV_CACHE_DIR": cache}
+def validate_seconds(cache: str, *, profile: str = "quick", jobs: int | None = None) -> float:
+    """Wall seconds of ``python -m compare run --profile <profile> [--jobs N]`` on the model cache
+    ``cache``, writing into a temporary folder (the committed report is not touched)."""
+    env = {**os.environ, "SGV_CACHE_DIR": str(cache)}
+    command = [sys.executable, "-m", "compare", "run", "--profile", profile, "--no-progress"]
+    if jobs is not None:
+        command += ["--jobs", str(jobs)]
     t = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        run = subprocess.run(
-            [sys.executable, "-m", "compare", "run", "--profile", "quick", "--no-progress"],
-            env=env,
-            cwd=out,
-            capture_output=True,
-            text=True,
-        )
+        run = subprocess.run(command, env=env, cwd=out, capture_output=True, text=True)
     if run.returncode:
-        raise RuntimeError(f"python -m compare run --profile quick failed:\n{run.stderr[-2000:]}")
+        raise RuntimeError(f"{' '.join(command[1:])} failed:\n{run.stderr[-2000:]}")
     return time.perf_counter() - t
 
 
-def run_bench(steps: int = 10_000) -> None:
-    """Print the benchmark table."""
+def run_bench(steps: int = 10_000, *, full: bool = False) -> None:
+    """Print the benchmark table; with ``full``, also the warm ``full`` run on the model cache."""
     if steps < 2_000 or steps % 1_000:
         raise ValueError(f"steps must be a multiple of 1000 and >= 2000 (got {steps})")
-    print(f"JAX {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} CPU cores")
+    cores = len(available_cores())
+    print(f"JAX {jax.__version__} on {jax.devices()[0].platform}, {cores} CPU cores")
     mm = matmul_gflops()
     train = _training(steps)
     sps, gflops, train_s = train["steps/s"], train["GFLOP/s"], train["seconds"]
+    side = concurrent_training(steps, jobs=cores) if cores > 1 else None
     mm_after = matmul_gflops()
     layer = layer_matmul_gflops()
     one = one_core_gflops()
     jps = _jacobians()
     with tempfile.TemporaryDirectory() as cache:
-        cold = _validate_quick_seconds(cache)
-        warm = _validate_quick_seconds(cache)
+        cold_one = validate_seconds(cache, jobs=1)
+    with tempfile.TemporaryDirectory() as cache:
+        cold = validate_seconds(cache, jobs=cores)
+        warm = validate_seconds(cache, jobs=cores)
+    warm_full = validate_seconds(cache_dir(), profile="full", jobs=cores) if full else None
     mm_ref = max(mm, mm_after)
     rows = [
         ("matmul 2048² float32 (best of before/after)", f"{mm_ref:.1f} GFLOP/s"),
@@ -190,9 +216,29 @@ def run_bench(steps: int = 10_000) -> None:
             f"×{mm_ref / one['matmul']:.2f} on 2048², ×{layer / one['layer']:.2f} on the layer",
         ),
         ("score Jacobians, d = 100, 500 points (jacfwd)", f"{jps:.0f} Jacobians/s"),
-        ("python -m compare run --profile quick, cold cache", f"{cold:.1f} s"),
-        ("python -m compare run --profile quick, warm cache", f"{warm:.1f} s"),
+        ("compare run --profile quick --jobs 1, cold cache", f"{cold_one:.1f} s"),
+        (
+            f"compare run --profile quick --jobs {cores}, cold cache",
+            f"{cold:.1f} s (×{cold_one / cold:.2f} faster than --jobs 1)",
+        ),
+        (f"compare run --profile quick --jobs {cores}, warm cache", f"{warm:.1f} s"),
     ]
+    if side is not None:
+        rows[4:4] = [
+            (
+                f"{cores} DSM trainings side by side (one worker each)",
+                f"{side['steps/s']:.0f} steps/s together "
+                f"({', '.join(f'{r:.0f}' for r in side['per training steps/s'])} each)",
+            ),
+            (
+                "  ratio to matmul (goal ≥ 0.6)",
+                f"{side['GFLOP/s'] / mm_ref:.2f} ({side['GFLOP/s']:.1f} GFLOP/s together)",
+            ),
+        ]
+    if warm_full is not None:
+        rows.append(
+            (f"compare run --profile full --jobs {cores}, this model cache", f"{warm_full:.1f} s")
+        )
     width = max(len(r[0]) for r in rows)
     print()
     for name, value in rows:

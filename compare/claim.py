@@ -9,6 +9,9 @@ Verdicts
 ``inconclusive``
     the run is too small to judge (a trained claim at the ``quick`` profile): every check is still
     computed and reported with its value and threshold, but none is held against the paper.
+``error``
+    the claim raised instead of returning an outcome (set by the runner, with the exception's last
+    line): nothing was judged. The other claims of the run are not affected.
 
 Negative controls
 -----------------
@@ -36,11 +39,12 @@ __all__ = [
     "FigureSpec",
     "Outcome",
     "Profile",
+    "Training",
     "check",
 ]
 
 KINDS = ("exact", "sampled", "trained")
-VERDICTS = ("pass", "fail", "inconclusive")
+VERDICTS = ("pass", "fail", "inconclusive", "error")
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,25 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Training:
+    """One network a claim trains, declared so that the runner can train it ahead, side by side.
+
+    ``fn(*args, **kwargs)`` trains the network or loads it from the model cache, exactly as the
+    claim's own call does (the same function and arguments, hence the same cache key); ``steps``
+    orders the work, longest first.
+    """
+
+    label: str
+    steps: int
+    fn: Callable[..., Any]
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+    def __call__(self):
+        return self.fn(*self.args, **self.kwargs)
+
+
+@dataclass(frozen=True)
 class Claim:
     """A checkable statement of a paper, with the function that measures it and its negative control."""
 
@@ -189,6 +212,8 @@ class Claim:
     control: str  # the fault planted when Context.control is set; the claim must then fail
     run: Callable[[Context], Outcome]
     seed: int = 0
+    # the networks ``run`` trains at a context, for the runner to train ahead in parallel
+    trains: Callable[[Context], list[Training]] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:

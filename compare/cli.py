@@ -7,8 +7,20 @@ import sys
 
 from compare.registry import PAPERS, all_claims, select
 from compare.runner import make_profile, run_claims
+from compare.workers import available_cores
 
 __all__ = ["main"]
+
+
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number of worker processes, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1 (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1 (got {value})")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,9 +45,21 @@ def _parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="skip the negative controls (the report then says 'not run')",
             )
+        c.add_argument(
+            "--jobs",
+            type=_jobs,
+            default=len(available_cores()),
+            help="worker processes, each with its share of the cores (default: the number of "
+            "cores, here %(default)s); 1 runs in this process",
+        )
         c.add_argument("--no-progress", action="store_true", help="no progress bars")
     b = sub.add_parser("bench", help="print training and Jacobian throughput")
     b.add_argument("--steps", type=int, default=10_000, help="training steps timed (default 10000)")
+    b.add_argument(
+        "--full",
+        action="store_true",
+        help="also time a full-profile run on the model cache (warm when it holds the full models)",
+    )
     return p
 
 
@@ -48,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from compare.bench import run_bench
 
-        run_bench(steps=args.steps)
+        run_bench(steps=args.steps, full=args.full)
         return 0
     profile = make_profile(args.profile)
     claims = select(args.paper, getattr(args, "claim", None))
@@ -62,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         controls=not (figures_only or args.no_controls),
         progress=not args.no_progress,
         merge=partial,
+        jobs=args.jobs,
     )
     failed = [r for r in results if r["verdict"] != "pass"]
     if not figures_only:
@@ -69,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(results) - len(failed)}/{len(results)} claims pass; report in {profile.reports_dir}"
         )
         for r in failed:
-            why = ", ".join(r["failed_checks"]) if r["verdict"] == "fail" else r["inconclusive"]
+            why = {
+                "fail": ", ".join(r["failed_checks"]),
+                "error": r["error"],
+                "inconclusive": r["inconclusive"],
+            }[r["verdict"]]
             print(f"  {r['verdict']}: {r['id']}: {why}", file=sys.stderr)
         missed = [
             r["id"] for r in results if r["control"] is not None and not r["control"]["caught"]

@@ -35,11 +35,21 @@ _REGISTRY: dict[str, Claim] = {}
 
 
 def claim(
-    *, id: str, paper: str, kind: str, statement: str, source: str, control: str, seed: int = 0
+    *,
+    id: str,
+    paper: str,
+    kind: str,
+    statement: str,
+    source: str,
+    control: str,
+    seed: int = 0,
+    trains=None,
 ):
     """Decorator registering ``run(ctx) -> Outcome`` as a claim.
 
     ``control`` names the fault the claim plants when ``ctx.control`` is set (its negative control).
+    ``trains(ctx)`` lists the networks ``run`` trains (:class:`compare.claim.Training`), for the
+    runner to train ahead of the claims, several at a time.
     """
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {sorted(PAPERS)} (got {paper!r})")
@@ -56,6 +66,7 @@ def claim(
             control=control,
             run=run,
             seed=seed,
+            trains=trains,
         )
         return run
 

@@ -12,6 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from compare.claim import VERDICTS
 from compare.registry import PAPERS
 from compare.style import git_revision, to_jsonable
 
@@ -34,6 +35,9 @@ RESULT_KEYS = (
     "control",
     "seed",
     "seconds",
+    "trainings",
+    "training_seconds",
+    "error",
     "notes",
 )
 
@@ -82,6 +86,15 @@ def _claim_section(r: dict) -> list[str]:
     ]
     if r.get("inconclusive"):
         lines.append(f"- Not judged: {r['inconclusive']}")
+    if r.get("error"):
+        lines.append(f"- Error (nothing judged): {_cell(r['error'])}")
+    trainings = r.get("trainings") or []
+    if trainings:
+        misses = sum(t["cache"] != "hit" for t in trainings)
+        lines.append(
+            f"- Training: {len(trainings)} network(s), {misses} trained in this run "
+            f"({r.get('training_seconds', 0.0):.0f} s), the rest from the cache"
+        )
     control = r.get("control")
     if control is not None:
         failed = ", ".join(control["failed_checks"]) or "none"
@@ -105,18 +118,19 @@ def _claim_section(r: dict) -> list[str]:
 def render_markdown(report: dict) -> str:
     """The report as Markdown: a header, a verdict count, a table per paper, then each claim's checks."""
     claims = report["claims"]
-    counts = {v: sum(r["verdict"] == v for r in claims) for v in ("pass", "fail", "inconclusive")}
+    counts = {v: sum(r["verdict"] == v for r in claims) for v in VERDICTS}
     controls = [r["control"] for r in claims if r.get("control") is not None]
     lines = [
         "# Validation report",
         "",
         f"Profile `{report['profile']}`, git revision `{report['git_revision']}`. "
         f"{len(claims)} claims: {counts['pass']} pass, {counts['fail']} fail, "
-        f"{counts['inconclusive']} inconclusive. Negative controls caught: "
+        f"{counts['inconclusive']} inconclusive, {counts['error']} error. Negative controls caught: "
         f"{sum(c['caught'] for c in controls)} of {len(controls)} run.",
         "",
         "`pass`: every named check held. `fail`: at least one did not (named below). `inconclusive`: "
-        "the run is too small to judge (trained claims at `quick`). Each claim also runs under its "
+        "the run is too small to judge (trained claims at `quick`). `error`: the claim raised; "
+        "nothing was judged. Each claim also runs under its "
         "negative control, a planted fault it must catch by failing.",
         "",
     ]

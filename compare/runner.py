@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from compare.claim import Claim, Context, Outcome, Profile
+from compare.claim import Claim, Context, Outcome, Profile, Training
 from compare.report import write_report
 from compare.style import save_figure
+from compare.workers import process_pool
+from empirical import cache
 
-__all__ = ["SCRATCH", "make_profile", "run_claims", "run_control"]
+__all__ = ["SCRATCH", "make_profile", "run_claim", "run_claims", "run_control"]
 
 #: Where the quick profile writes (ignored by git); the full profile writes into the repository.
 SCRATCH = Path(".scratch") / "quick"
@@ -42,25 +49,194 @@ def run_control(c: Claim, profile: Profile, *, progress: bool = False) -> dict:
     }
 
 
-def _entry(c: Claim, outcome: Outcome, seconds: float) -> dict:
+def _entry(c: Claim, outcome: Outcome | None, seconds: float, trainings: list[dict]) -> dict:
+    """The report entry of ``c`` (keys as :data:`compare.report.RESULT_KEYS`); ``outcome=None``
+    for a claim that raised (the runner then sets ``verdict`` and ``error``)."""
+    o = outcome
     return {
         "id": c.id,
         "paper": c.paper,
         "kind": c.kind,
         "statement": c.statement,
         "source": c.source,
-        "predicted": outcome.predicted,
-        "measured": outcome.measured,
-        "tolerance": outcome.tolerance,
-        "verdict": outcome.verdict,
-        "failed_checks": outcome.failed,
-        "inconclusive": outcome.inconclusive,
-        "checks": [k.to_dict() for k in outcome.checks],
+        "predicted": o and o.predicted,
+        "measured": o and o.measured,
+        "tolerance": o and o.tolerance,
+        "verdict": o.verdict if o else "error",
+        "failed_checks": o.failed if o else [],
+        "inconclusive": o.inconclusive if o else "",
+        "checks": [k.to_dict() for k in o.checks] if o else [],
         "control": None,
         "seed": c.seed,
         "seconds": seconds,
-        "notes": outcome.notes,
+        "trainings": trainings,
+        "training_seconds": _training_seconds(trainings),
+        "error": "",
+        "notes": o.notes if o else "",
     }
+
+
+def _error_entry(c: Claim, error: BaseException, seconds: float) -> dict:
+    """The entry of a claim that raised: verdict ``error`` and the traceback's last line."""
+    last = traceback.format_exception_only(type(error), error)[-1].strip()
+    return {**_entry(c, None, seconds, []), "error": last}
+
+
+def _training_seconds(trainings: list[dict]) -> float:
+    """Seconds spent training in this run (cache misses; hits cost nothing now)."""
+    return float(sum(t["seconds"] or 0.0 for t in trainings if t["cache"] != "hit"))
+
+
+def run_claim(c: Claim, profile: Profile, *, figures: bool, controls: bool, progress: bool) -> dict:
+    """Run one claim (and its control), save its figures; the report entry. Never raises.
+
+    A claim that raises gets the verdict ``error`` with the exception's last line, so that one
+    broken claim does not take a run down. This is what each worker of ``--jobs N`` executes.
+    """
+    start = time.perf_counter()
+    try:
+        with cache.recording() as trainings:
+            outcome = c.run(Context(profile=profile, seed=c.seed, progress=progress))
+        entry = _entry(c, outcome, time.perf_counter() - start, trainings)
+        if figures:
+            for fig in outcome.figures:
+                save_figure(fig, c.paper, profile.figures_dir, seed=c.seed, profile=profile.name)
+        if controls:
+            entry["control"] = run_control(c, profile)
+    except Exception as error:  # reported as the claim's verdict; the run goes on
+        entry = _error_entry(c, error, time.perf_counter() - start)
+    return entry
+
+
+def _train(training: Training) -> list[dict]:
+    """Worker task: train (or load) one declared network; what the cache recorded."""
+    with cache.recording() as log:
+        training()
+    return log
+
+
+def _say(entry: dict) -> None:
+    """One line per finished claim: verdict, id, seconds, its control, what failed."""
+    failed = ""
+    if entry["verdict"] == "fail":
+        failed = f"  failed: {', '.join(entry['failed_checks'])}"
+    elif entry["verdict"] == "error":
+        failed = f"  error: {entry['error']}"
+    control = ""
+    if entry["control"] is not None:
+        control = "  control caught" if entry["control"]["caught"] else "  CONTROL PASSED"
+    tqdm.write(
+        f"{entry['verdict']:>12}  {entry['id']}  ({entry['seconds']:.1f} s){control}{failed}"
+    )
+
+
+def _submit(pool, running: dict, task, *args, **kwargs) -> bool:
+    """Submit ``task`` to ``pool`` under ``running``; ``False`` if the pool is broken."""
+    try:
+        running[pool.submit(*args, **kwargs)] = task
+    except BrokenProcessPool:
+        return False
+    return True
+
+
+def _in_pool(c: Claim, profile: Profile, *, figures: bool, controls: bool) -> dict:
+    """Rerun one claim alone in a fresh one-worker pool (after a worker died)."""
+    with process_pool(1) as pool:
+        future = pool.submit(
+            run_claim, c, profile, figures=figures, controls=controls, progress=False
+        )
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return _error_entry(c, RuntimeError("its worker process died"), 0.0)
+
+
+def _run_parallel(
+    claims: list[Claim],
+    profile: Profile,
+    jobs: int,
+    *,
+    figures: bool,
+    controls: bool,
+    progress: bool,
+) -> dict[str, dict]:
+    """Train every declared network side by side, then run the claims, ``jobs`` at a time.
+
+    Trainings go first, longest first; a claim is submitted once the networks it declared are
+    trained, so no network is trained twice. A worker that dies (killed, out of memory) breaks the
+    pool: the claims it took along are rerun one by one in fresh pools, and only a claim whose own
+    worker dies again is reported as ``error``.
+    """
+    declared = {
+        c.id: c.trains(Context(profile=profile, seed=c.seed, progress=False)) if c.trains else []
+        for c in claims
+    }
+    trainings = {t.label: t for ts in declared.values() for t in ts}
+    blocked = {cid: {t.label for t in ts} for cid, ts in declared.items()}
+    # what a worker receives: the claim without its ``trains`` (which may be a lambda, not picklable)
+    by_id = {c.id: dataclasses.replace(c, trains=None) for c in claims}
+    ahead: dict[str, float] = {}  # cache key -> training seconds of networks trained ahead
+    entries: dict[str, dict] = {}
+    broken: list[str] = []
+    desc = f"claims ({profile.name}, {jobs} jobs)"
+    with (
+        tqdm(
+            total=len(trainings) + len(claims), desc=desc, unit="task", disable=not progress
+        ) as bar,
+        process_pool(jobs) as pool,
+    ):
+        running: dict = {}
+
+        def claim_task(cid: str) -> None:
+            task = ("claim", cid)
+            args = (run_claim, by_id[cid], profile)
+            kw = {"figures": figures, "controls": controls, "progress": False}
+            if not _submit(pool, running, task, *args, **kw):
+                broken.append(cid)
+
+        for t in sorted(trainings.values(), key=lambda t: -t.steps):
+            _submit(pool, running, ("train", t.label), _train, t)
+        for cid, labels in blocked.items():
+            if not labels:
+                claim_task(cid)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                kind, name = running.pop(future)
+                bar.update()
+                if kind == "train":
+                    with contextlib.suppress(Exception):  # the claim retrains it and reports why
+                        ahead.update(
+                            {
+                                r["key"]: r["seconds"]
+                                for r in future.result()
+                                if r["cache"] == "miss"
+                            }
+                        )
+                    for cid, labels in blocked.items():
+                        if name in labels:
+                            labels.discard(name)
+                            if not labels:
+                                claim_task(cid)
+                    continue
+                try:
+                    entries[name] = future.result()
+                except BrokenProcessPool:
+                    broken.append(name)
+                    continue
+                except Exception as error:  # e.g. a claim that cannot be sent to a worker
+                    entries[name] = _error_entry(by_id[name], error, 0.0)
+                _say(entries[name])
+            bar.set_postfix_str(", ".join(n for f, (_, n) in running.items() if f.running()))
+    for cid in broken:
+        entries[cid] = _in_pool(by_id[cid], profile, figures=figures, controls=controls)
+        _say(entries[cid])
+    for e in entries.values():
+        for r in e["trainings"]:
+            if r["cache"] == "hit" and r["key"] in ahead:
+                r.update(cache="miss, trained ahead", seconds=ahead[r["key"]])
+        e["training_seconds"] = _training_seconds(e["trainings"])
+    return entries
 
 
 def run_claims(
@@ -72,30 +248,28 @@ def run_claims(
     controls: bool = True,
     progress: bool = True,
     merge: bool = False,
+    jobs: int = 1,
 ) -> list[dict]:
     """Run ``claims`` (and, with ``controls``, each under its negative control); one dict per claim.
 
-    With ``merge`` the report keeps the entries of claims that were not rerun (a partial run).
+    ``jobs > 1`` runs them in that many spawned worker processes (:mod:`compare.workers`), after
+    training the networks they declare side by side; the entries, figures and models are the same
+    as with ``jobs=1``, only the timings differ. With ``merge`` the report keeps the entries of
+    claims that were not rerun (a partial run).
     """
-    results = []
-    for c in tqdm(claims, desc=f"claims ({profile.name})", unit="claim", disable=not progress):
-        start = time.perf_counter()
-        outcome = c.run(Context(profile=profile, seed=c.seed, progress=progress))
-        entry = _entry(c, outcome, time.perf_counter() - start)
-        if figures:
-            for fig in outcome.figures:
-                save_figure(fig, c.paper, profile.figures_dir, seed=c.seed, profile=profile.name)
-        if controls:
-            entry["control"] = run_control(c, profile)
-        results.append(entry)
-        if progress:
-            failed = f"  failed: {', '.join(outcome.failed)}" if outcome.verdict == "fail" else ""
-            control = ""
-            if entry["control"] is not None:
-                control = "  control caught" if entry["control"]["caught"] else "  CONTROL PASSED"
-            tqdm.write(
-                f"{outcome.verdict:>12}  {c.id}  ({entry['seconds']:.1f} s){control}{failed}"
-            )
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1 (got {jobs!r})")
+    kw = {"figures": figures, "controls": controls}
+    declares = any(c.trains is not None for c in claims)
+    if jobs == 1 or (len(claims) == 1 and not declares):  # nothing to run side by side
+        results = []
+        for c in tqdm(claims, desc=f"claims ({profile.name})", unit="claim", disable=not progress):
+            results.append(run_claim(c, profile, progress=progress, **kw))
+            if progress:
+                _say(results[-1])
+    else:
+        entries = _run_parallel(claims, profile, jobs, progress=progress, **kw)
+        results = [entries[c.id] for c in claims]
     if report:
         write_report(results, profile.name, profile.reports_dir, merge=merge)
     return results

@@ -7,24 +7,51 @@ config, seed and :data:`FORMAT_VERSION`), so a change to any of them trains a ne
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import equinox as eqx
 import jax
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "cache_dir", "cache_key", "entry_path", "load", "save"]
+__all__ = ["FORMAT_VERSION", "cache_dir", "cache_key", "entry_path", "load", "recording", "save"]
 
 #: Bump when the network, the file layout or the training arithmetic changes: old entries then no
 #: longer match any key.
 FORMAT_VERSION = 2  # 2: gradients summed over concurrent batch slices (TrainingConfig.shards)
 
 _ENV = "SGV_CACHE_DIR"
+
+# The open :func:`recording` lists of this process; every hit and every save is appended to each.
+_RECORDINGS: list[list[dict]] = []
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[dict]]:
+    """Collect ``{"key", "cache", "seconds"}`` for every model loaded (hit) or saved (miss) inside.
+
+    ``seconds`` is the training time stored with the entry (for a hit, what it cost when trained).
+    The runner uses this to put each claim's training cost in the report.
+    """
+    log: list[dict] = []
+    _RECORDINGS.append(log)
+    try:
+        yield log
+    finally:
+        _RECORDINGS.remove(log)
+
+
+def _record(path: Path, cache: str, meta: dict) -> None:
+    seconds = meta.get("seconds")
+    entry = {"key": Path(path).stem, "cache": cache, "seconds": seconds}
+    for log in _RECORDINGS:
+        log.append(entry)
 
 
 def cache_dir() -> Path:
@@ -66,6 +93,7 @@ def save(path: Path, network: eqx.Module, meta: dict) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _record(path, "miss", meta)
 
 
 def load(path: Path, like: eqx.Module) -> tuple[eqx.Module, dict] | None:
@@ -92,4 +120,5 @@ def load(path: Path, like: eqx.Module) -> tuple[eqx.Module, dict] | None:
         if new.shape != old.shape or new.dtype != old.dtype:
             return None
     restored = jax.tree_util.tree_unflatten(treedef, [jax.numpy.asarray(a) for a in stored])
+    _record(path, "hit", meta)
     return eqx.combine(restored, static), meta

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from compare.claim import Context
+from compare.claim import Context, Training
 from empirical.models import NetworkConfig
 from empirical.training import TrainingConfig, train
 
-__all__ = ["max_relative_error", "random_basis", "trained_model", "unjudged_at_quick"]
+__all__ = [
+    "max_relative_error",
+    "random_basis",
+    "reference_training",
+    "reference_trainings",
+    "trained_model",
+    "unjudged_at_quick",
+]
 
 
 def random_basis(d: int, k: int, seed: int) -> np.ndarray:
@@ -23,22 +30,33 @@ def max_relative_error(measured, reference) -> float:
     return float(np.max(np.abs(measured - reference)) / np.max(np.abs(reference)))
 
 
-def trained_model(
-    spec,
-    ctx: Context,
-    *,
-    quick_steps: int = 4_000,
-    full_steps: int = 30_000,
-    sigma_max: float = 5.0,
-    network: NetworkConfig | None = None,
-):
+def reference_training(ctx: Context, *, sigma_max: float = 5.0) -> TrainingConfig:
+    """The reference recipe for this profile: 4k steps at quick, 30k at full, σ ~ logU[0.01, σ_max]."""
+    steps = ctx.profile.pick(quick=4_000, full=30_000)
+    return TrainingConfig(steps=steps, warmup_steps=min(1_000, steps // 10), sigma_max=sigma_max)
+
+
+def trained_model(spec, ctx: Context, *, sigma_max: float = 5.0):
     """The reference network (3×128 SiLU, EDM) trained on ``spec`` for this profile, from the cache."""
-    steps = ctx.profile.pick(quick=quick_steps, full=full_steps)
-    training = TrainingConfig(
-        steps=steps, warmup_steps=min(1_000, steps // 10), sigma_max=sigma_max
-    )
-    model = train(spec, network or NetworkConfig(), training, seed=ctx.seed, progress=ctx.progress)
+    training = reference_training(ctx, sigma_max=sigma_max)
+    model = train(spec, NetworkConfig(), training, seed=ctx.seed, progress=ctx.progress)
     return model, training
+
+
+def reference_trainings(
+    label: str, spec, ctx: Context, *, sigma_max: float = 5.0
+) -> list[Training]:
+    """What :func:`trained_model` trains, declared for the runner (``Claim.trains``)."""
+    training = reference_training(ctx, sigma_max=sigma_max)
+    return [
+        Training(
+            label,
+            training.steps,
+            train,
+            (spec, NetworkConfig(), training),
+            {"seed": ctx.seed, "progress": False},
+        )
+    ]
 
 
 def unjudged_at_quick(ctx: Context, what: str) -> str:

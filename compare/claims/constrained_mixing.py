@@ -12,6 +12,7 @@ from compare.claim import Context, FigureSpec, Outcome, check
 from compare.claims._common import (
     max_relative_error,
     random_basis,
+    reference_trainings,
     trained_model,
     unjudged_at_quick,
 )
@@ -171,6 +172,9 @@ def gaussian_jacobian(ctx: Context) -> Outcome:
 # T-A1 / T-A2: normal stiffness of a trained network on a line in R²
 
 
+_STIFFNESS_SPEC = LinearGaussian([1.0], 2)  # a line in R²
+
+
 @claim(
     id="constrained_mixing.normal_stiffness",
     paper=PAPER,
@@ -181,9 +185,12 @@ def gaussian_jacobian(ctx: Context) -> Outcome:
     source="paper000 T-A1 and T-A2 [C-calibrated tolerances]; k = 1, λ = 1, d = 2",
     control="The network's score is scaled by 0.9 in the normal direction (J ← (I − 0.1 e⊥e⊥ᵀ) J), so "
     "its normal singular value is 0.9/σ² instead of 1/σ².",
+    trains=lambda ctx: reference_trainings(
+        "constrained_mixing.normal_stiffness", _STIFFNESS_SPEC, ctx
+    ),
 )
 def normal_stiffness(ctx: Context) -> Outcome:
-    spec = LinearGaussian([1.0], 2)
+    spec = _STIFFNESS_SPEC
     model, training = trained_model(spec, ctx)
     rng = np.random.default_rng(ctx.seed + 1)
     sigmas = [0.03, 0.1, 0.3, 1.0, 2.0, 3.0]
@@ -370,6 +377,11 @@ def _draw_singular_values(fig, data):
     ax.legend()
 
 
+def _staircase_spec(ctx: Context) -> LinearGaussian:
+    """Gaussian data on a random 4-plane in R⁸ with the staircase variances (basis from the seed)."""
+    return LinearGaussian(_STAIRCASE_VARIANCES, 8, random_basis(8, 4, ctx.seed))
+
+
 @claim(
     id="constrained_mixing.local_dimension_staircase",
     paper=PAPER,
@@ -380,10 +392,13 @@ def _draw_singular_values(fig, data):
     source="paper000 §2.2 D1 [R] and T-A5; abstract claim A-C1 [P]; d = 8, k = 4, λ = (4, 1, 0.25, 0.0625)",
     control="σ ↔ t = σ² swapped in the predicted steps: the step variances t_j = λ_j (1/c − 1)⁻¹ are "
     "used as the noise levels σ_j (and the shift factor becomes (1/c − 1)⁻¹).",
+    trains=lambda ctx: reference_trainings(
+        "constrained_mixing.local_dimension_staircase", _staircase_spec(ctx), ctx, sigma_max=10.0
+    ),
 )
 def local_dimension_staircase(ctx: Context) -> Outcome:
     variances = _STAIRCASE_VARIANCES
-    spec = LinearGaussian(variances, 8, random_basis(8, 4, ctx.seed))
+    spec = _staircase_spec(ctx)
     model, training = trained_model(spec, ctx, sigma_max=10.0)
     rng = np.random.default_rng(ctx.seed + 1)
 

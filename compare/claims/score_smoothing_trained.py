@@ -26,7 +26,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from compare.claim import Check, Context, FigureSpec, Outcome, check
+from compare.claim import Check, Context, FigureSpec, Outcome, Training, check
 from compare.claims._common import unjudged_at_quick
 from compare.claims.score_smoothing import esf, spl
 from compare.registry import claim
@@ -136,6 +136,18 @@ def _nb_recipe(ctx: Context, *, width, weight_decay, lr, batch, t_min, t_max, fu
     return network, training
 
 
+def _nb_training(label: str, points, ctx: Context, **recipe) -> Training:
+    """The notebook-recipe network on ``points``, declared for the runner (``Claim.trains``)."""
+    network, training = _nb_recipe(ctx, **recipe)
+    return Training(
+        label,
+        training.steps,
+        train,
+        (FiniteSet(points), network, training),
+        {"seed": ctx.seed, "progress": False},
+    )
+
+
 #: Training steps of every notebook-recipe network at quick (compilation dominates there).
 NB_QUICK_STEPS = 200
 
@@ -225,6 +237,7 @@ def _far_fraction(y, line_points, t_end) -> float:
     "and test 13 (thresholds re-derived here)",
     control="the network's field replaced by the exact empirical score, i.e. a network that has "
     "memorised the training set and returns the training points",
+    trains=lambda ctx: [_nb_training("score_smoothing.nn_interpolation", LINE, ctx, **LINE_RECIPE)],
 )
 def nn_interpolation(ctx: Context) -> Outcome:
     pts, t0 = LINE, LINE_T0
@@ -486,6 +499,17 @@ def _onto_arcs(score):
     "and test 14",
     control="the radial part of the network's score replaced by the unit circle's normal score "
     "−(|x| − 1)/t, a field whose samples interpolate along the arcs",
+    trains=lambda ctx: [
+        _nb_training(
+            f"score_smoothing.circle_polygon n = {m}",
+            _circle(m),
+            ctx,
+            **CIRCLE_RECIPE,
+            t_max=CIRCLE_T0,
+            full_steps=CIRCLE_STEPS[m],
+        )
+        for m in ctx.profile.pick(quick=CIRCLE_QUICK, full=tuple(CIRCLE_STEPS))
+    ],
 )
 def circle_polygon(ctx: Context) -> Outcome:
     checks, geometry, samples, configs, costs = [], {}, {}, {}, {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, stats
 
-from compare.claim import Check, Context, FigureSpec, Outcome, check
+from compare.claim import Check, Context, FigureSpec, Outcome, Training, check
 from compare.claims._common import max_relative_error, unjudged_at_quick
 from compare.registry import claim
 from compare.style import PALETTE
@@ -942,6 +942,51 @@ def _draw_trained_spectra(fig, data):
     ax.legend(fontsize=7, loc="lower right")
 
 
+def _spectrum_networks(ctx: Context) -> dict:
+    """Every network ``trained_spectrum`` trains: ``(case, seed) -> (t_ref, spec, network, training)``.
+
+    Cases: one variance (τ = 1, t_ref = t* = √(γ₋γ₊)) and two (α = 0.2, 0.2; σ = 1, 0.1; t_ref =
+    t_max); per seed its own projection F, data and initialisation.
+    """
+    n_ambient, n_latent = 100, 40
+    mp = spectra.marchenko_pastur(n_latent / n_ambient, 1.0)
+    bulks = spectra.silverstein_edges(ALPHAS2, [s**2 for s in SIGMAS2])
+    t_max, _ = spectra.gap_peak(bulks[0][1], bulks[1][0])
+    cases = {
+        "single": (0.63, float(np.sqrt(mp.gamma_minus * mp.gamma_plus))),
+        "double": (0.45, t_max),
+    }
+    seeds = [ctx.seed + k for k in ctx.profile.pick(quick=SPECTRUM_SEEDS[:1], full=SPECTRUM_SEEDS)]
+    out = {}
+    for name, (sigma_data, t_ref) in cases.items():
+        network, training = _recipe(ctx, sigma_data, SPECTRUM_STEPS, SPECTRUM_EMA)
+        for seed in seeds:
+            f = random_projection(n_ambient, n_latent, seed)
+            taus = (
+                np.ones(n_latent)
+                if name == "single"
+                else _two_level_taus(n_ambient, ALPHAS2, SIGMAS2)[0]
+            )
+            out[name, seed] = (t_ref, linear_manifold(f, taus), network, training)
+    return out
+
+
+def _declared(label: str, spec, network, training, seed: int) -> Training:
+    """``train(spec, network, training, seed)`` declared for the runner (``Claim.trains``)."""
+    from empirical.training import train
+
+    return Training(
+        label, training.steps, train, (spec, network, training), {"seed": seed, "progress": False}
+    )
+
+
+def _spectrum_trainings(ctx: Context) -> list[Training]:
+    return [
+        _declared(f"spectral_gaps.trained_spectrum {name}, seed {seed}", *rest, seed)
+        for (name, seed), (_, *rest) in _spectrum_networks(ctx).items()
+    ]
+
+
 @claim(
     id="spectral_gaps.trained_spectrum",
     paper=PAPER,
@@ -952,35 +997,25 @@ def _draw_trained_spectra(fig, data):
     source="paper001 §3 Fig. 4 [R] and §6 T11; N = 100, D = 40: single variance (τ = 1) and two variances "
     "(α = 0.2, 0.2; σ = 1, 0.1)",
     control="the trained network's Jacobian is read at σ = t instead of σ = √t (σ ↔ t swapped in the query)",
+    trains=_spectrum_trainings,
 )
 def trained_spectrum(ctx: Context) -> Outcome:
     from empirical.training import train
 
     n_ambient, n_latent = 100, 40
     n_normal = n_ambient - n_latent
-    mp = spectra.marchenko_pastur(0.4, 1.0)
     bulks = spectra.silverstein_edges(ALPHAS2, [s**2 for s in SIGMAS2])
     t_max, _ = spectra.gap_peak(bulks[0][1], bulks[1][0])
-    cases = {
-        "single": (0.63, float(np.sqrt(mp.gamma_minus * mp.gamma_plus))),
-        "double": (0.45, t_max),
-    }
-    seeds = [ctx.seed + k for k in ctx.profile.pick(quick=SPECTRUM_SEEDS[:1], full=SPECTRUM_SEEDS)]
+    networks = _spectrum_networks(ctx)
+    seeds = sorted({seed for _, seed in networks})
     n_points = ctx.profile.pick(quick=10, full=50)
     measured, checks, figures, costs = {}, [], [], {}
     steps = None
-    for name, (sigma_data, t_ref) in cases.items():
-        network, training = _recipe(ctx, sigma_data, SPECTRUM_STEPS, SPECTRUM_EMA)
-        steps = training.steps
+    for name in ("single", "double"):
         counts, w1_ref = [], []
         for seed in seeds:
-            f = random_projection(n_ambient, n_latent, seed)
-            taus = (
-                np.ones(n_latent)
-                if name == "single"
-                else _two_level_taus(n_ambient, ALPHAS2, SIGMAS2)[0]
-            )
-            spec = linear_manifold(f, taus)
+            t_ref, spec, network, training = networks[name, seed]
+            steps = training.steps
             model = train(spec, network, training, seed=seed, progress=ctx.progress)
             costs[f"{name}, seed {seed}"] = (
                 f"{model.meta.get('seconds', float('nan')):.0f} s ({model.meta['cache']})"
@@ -1129,6 +1164,23 @@ def _draw_order(fig, data):
 MU_TOLERANCE = 0.05
 
 
+def _separation_networks(ctx: Context) -> dict:
+    """The two networks of ``trained_separation_order``: ``order -> (spec, network, training)``."""
+    f = random_projection(100, 40, ctx.seed)
+    out = {}
+    for key, sigmas in (("original", SIGMAS2), ("swapped", SIGMAS2[::-1])):
+        taus, _ = _two_level_taus(100, ALPHAS2, sigmas)
+        out[key] = (linear_manifold(f, taus), *_recipe(ctx, 0.45))
+    return out
+
+
+def _separation_trainings(ctx: Context) -> list[Training]:
+    return [
+        _declared(f"spectral_gaps.trained_separation_order {key}", *net, ctx.seed)
+        for key, net in _separation_networks(ctx).items()
+    ]
+
+
 @claim(
     id="spectral_gaps.trained_separation_order",
     paper=PAPER,
@@ -1137,6 +1189,7 @@ MU_TOLERANCE = 0.05
     "at larger t, and swapping the variances swaps the order.",
     source="paper001 §3 Fig. 3 [R] and §6 T9; N = 100, α = (0.2, 0.2), σ = (1, 0.1) and swapped",
     control="the trained network's Jacobian is read at σ = t instead of σ = √t (σ ↔ t swapped in the query)",
+    trains=_separation_trainings,
 )
 def trained_separation_order(ctx: Context) -> Outcome:
     from empirical.data import add_noise, sample
@@ -1144,6 +1197,7 @@ def trained_separation_order(ctx: Context) -> Outcome:
 
     n_ambient, delta = 100, 0.1
     f = random_projection(n_ambient, 40, ctx.seed)
+    networks = _separation_networks(ctx)
     sizes = [round(a * n_ambient) for a in ALPHAS2]
     bases = [np.linalg.qr(f[:, : sizes[0]])[0], np.linalg.qr(f[:, sizes[0] :])[0]]
     ts = np.geomspace(1e-3, 1e2, ctx.profile.pick(quick=11, full=26))
@@ -1157,9 +1211,7 @@ def trained_separation_order(ctx: Context) -> Outcome:
     measured, checks = {}, []
     steps = None
     for key, sigmas in (("original", SIGMAS2), ("swapped", SIGMAS2[::-1])):
-        taus, _ = _two_level_taus(n_ambient, ALPHAS2, sigmas)
-        spec = linear_manifold(f, taus)
-        network, training = _recipe(ctx, 0.45)
+        spec, network, training = networks[key]
         steps = training.steps
         model = train(spec, network, training, seed=ctx.seed, progress=ctx.progress)
         rng = np.random.default_rng(ctx.seed + 2)

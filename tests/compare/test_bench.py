@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from compare.bench import (
+    concurrent_training,
     dsm_flops_per_step,
     layer_matmul_gflops,
     matmul_gflops,
@@ -37,3 +38,10 @@ def test_one_core_subprocess_reports_both_products():
 def test_run_bench_rejects_bad_steps(steps):
     with pytest.raises(ValueError, match="steps"):
         run_bench(steps=steps)
+
+
+def test_concurrent_training_sums_two_workers():
+    side = concurrent_training(steps=2_000, jobs=2)
+    assert len(side["per training steps/s"]) == 2
+    assert side["steps/s"] == pytest.approx(sum(side["per training steps/s"]))
+    assert all(np.isfinite(r) and r > 0 for r in side["per training steps/s"])

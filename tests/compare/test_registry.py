@@ -56,7 +56,7 @@ def test_types_validate():
         Claim(**{**base, "id": "x"}, control="c", run=lambda ctx: None)
     with pytest.raises(ValueError, match="negative control"):
         Claim(**base, control=" ", run=lambda ctx: None)
-    assert set(VERDICTS) == {"pass", "fail", "inconclusive"}
+    assert set(VERDICTS) == {"pass", "fail", "inconclusive", "error"}
 
 
 @pytest.mark.parametrize(

@@ -593,3 +593,21 @@ class TestScoreRegression:
         cfg = TrainingConfig(objective="score_regression")
         with pytest.raises(ValueError, match="FiniteSet"):
             train(SPEC, SMALL, cfg, seed=0, progress=False)
+
+
+def test_cache_recording_sees_every_save_and_hit(tmp_path, getkey):
+    """What the runner reports as a claim's training cost: a save is a miss, a load a hit."""
+    net = build_network(NetworkConfig(width=8, depth=1), 2, getkey())
+    path = tmp_path / "entry.npz"
+    with cache.recording() as outer:
+        cache.save(path, net, {"seconds": 1.5})
+        with cache.recording() as inner:
+            assert cache.load(path, net) is not None
+            assert cache.load(tmp_path / "missing.npz", net) is None  # nothing to record
+    assert outer == [
+        {"key": "entry", "cache": "miss", "seconds": 1.5},
+        {"key": "entry", "cache": "hit", "seconds": 1.5},
+    ]
+    assert inner == outer[1:]
+    cache.load(path, net)  # outside any recording: nothing is kept
+    assert len(outer) == 2
