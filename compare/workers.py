@@ -4,7 +4,8 @@ JAX does not survive ``fork``, so workers are *spawned*. Each worker gets a thre
 workers × threads ≤ cores: BLAS thread counts come from the environment (set before the worker
 starts, since NumPy reads them on import) and, where the platform can pin a process
 (``os.sched_setaffinity``, Linux), each worker is pinned to its own cores before XLA sizes its
-thread pool. Pinning does not change any number: a training pinned to one core gives the same
+thread pool. On a GPU the workers share the device (JAX's memory preallocation is switched off in
+them); the core budget then only bounds the host-side work. Pinning does not change any number: a training pinned to one core gives the same
 weights, bit for bit, as one free to use every core (``tests/compare/test_workers.py``).
 """
 
@@ -19,6 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 __all__ = ["available_cores", "core_sets", "process_pool"]
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# On a GPU, JAX preallocates 75% of its memory per process: workers sharing one device must not.
+_GPU_VARS = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
 
 
 def available_cores() -> list[int]:
@@ -78,7 +81,7 @@ def process_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
     context = multiprocessing.get_context("spawn")
     counter = context.Value("i", 0)
     with (
-        _environment(dict.fromkeys(_THREAD_VARS, threads)),
+        _environment({**dict.fromkeys(_THREAD_VARS, threads), **_GPU_VARS}),
         ProcessPoolExecutor(
             max_workers=jobs, mp_context=context, initializer=_pin, initargs=(sets, counter)
         ) as pool,
