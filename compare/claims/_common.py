@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import collections
+import functools
+
 import numpy as np
 
 from compare.claim import Context, Training
@@ -10,6 +13,7 @@ from empirical.training import TrainingConfig, train
 
 __all__ = [
     "max_relative_error",
+    "measured_once",
     "random_basis",
     "reference_training",
     "reference_trainings",
@@ -69,3 +73,40 @@ def unjudged_at_quick(ctx: Context, what: str) -> str:
     if ctx.profile.name == "full" or ctx.control:
         return ""
     return f"quick profile: {what} too short to judge; checks shown against the full thresholds"
+
+
+# How many results measured_once keeps per function (the judged run's, its control's, a spare).
+_KEPT = 4
+
+
+def _read_only(value):
+    if isinstance(value, np.ndarray):
+        value = value.view()
+        value.flags.writeable = False
+        return value
+    if isinstance(value, tuple):
+        return tuple(_read_only(v) for v in value)
+    return value
+
+
+def measured_once(fn):
+    """Keep the result of an expensive measurement for the claim's negative control.
+
+    A control that plants its fault in the *prediction* measures the same field on the same seeded
+    samples; the runner runs it right after the judged run, in the same process, so it can reuse
+    them instead of integrating the flow again. The positional arguments (sizes, seeds, parameters)
+    must be hashable and must determine the result; ``progress`` (keyword) is not part of the key.
+    Arrays come back read-only. The last few results are kept.
+    """
+    kept: collections.OrderedDict = collections.OrderedDict()
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if args not in kept:
+            kept[args] = _read_only(fn(*args, **kwargs))
+            while len(kept) > _KEPT:
+                kept.popitem(last=False)
+        return kept[args]
+
+    wrapper.cache_clear = kept.clear
+    return wrapper

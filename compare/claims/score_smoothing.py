@@ -16,7 +16,7 @@ import numpy as np
 from scipy import integrate, stats
 
 from compare.claim import Check, Context, FigureSpec, Outcome, check
-from compare.claims._common import max_relative_error
+from compare.claims._common import max_relative_error, measured_once
 from compare.registry import claim
 from compare.style import PALETTE, fit_loglog_slope
 from empirical.flow import integrate_euler, integrate_rk45
@@ -214,6 +214,19 @@ def smoothed_continuity(ctx: Context) -> Outcome:
 # C4, test 4: the loss tends to F(κ)
 
 
+@measured_once
+def _loss_table(kappas, ts):
+    """L_t(κ) by quadrature (score_matching_loss) on the grid; the control changes only F."""
+    return {k: [sm.score_matching_loss(t, k, TWO) for t in ts] for k in kappas}
+
+
+@measured_once
+def _loss_terms(n, seed):
+    """t (ŝ − s)² at t = 1e-2, κ = 1 for n draws of p_t: the Monte Carlo terms of L_t."""
+    x = _noised(TWO, 1e-2, n, seed)
+    return 1e-2 * (spl(1.0, TWO)(x, 1e-2) - esf(TWO)(x, 1e-2))[:, 0] ** 2
+
+
 @claim(
     id="score_smoothing.loss_asymptotics",
     paper=PAPER,
@@ -227,7 +240,7 @@ def smoothed_continuity(ctx: Context) -> Outcome:
 def loss_asymptotics(ctx: Context) -> Outcome:
     kappas = (0.5, 1.0, 1.5, 2.0, 3.0)
     ts = (1e-2, 1e-3, 1e-4)
-    table = {k: [sm.score_matching_loss(t, k, TWO) for t in ts] for k in kappas}
+    table = _loss_table(kappas, ts)
     # the planted fault: the closed form F at κ_nb = κ² where κ_paper is expected
     f_closed = {k: float(sm.asymptotic_loss(k**2 if ctx.control else k)) for k in kappas}
     f_quad = {
@@ -238,8 +251,7 @@ def loss_asymptotics(ctx: Context) -> Outcome:
     }
     # Monte Carlo of L_t = t E (ŝ − s)² at t = 1e-2, κ = 1 (independent of the quadrature)
     n_mc = ctx.profile.pick(quick=200_000, full=2_000_000)
-    x = _noised(TWO, 1e-2, n_mc, ctx.seed)
-    diff2 = 1e-2 * (spl(1.0, TWO)(x, 1e-2) - esf(TWO)(x, 1e-2))[:, 0] ** 2
+    diff2 = _loss_terms(n_mc, ctx.seed)
     mc, mc_se = float(diff2.mean()), float(diff2.std() / np.sqrt(n_mc))
     rel = {k: table[k][-1] / f_closed[k] - 1 for k in (1.0, 2.0)}
     checks = [check(f"κ={k}: |L_1e-4 / F − 1|", abs(v), "<", 0.05) for k, v in rel.items()]
@@ -566,8 +578,7 @@ def interpolation(ctx: Context) -> Outcome:
     # the predicted endpoint law; the control plants the std √t0 where the variance t0 is expected
     law = sm.endpoint_law(kappa, np.sqrt(t0) if ctx.control else t0, TWO)
     n = ctx.profile.pick(quick=50_000, full=1_000_000)
-    x0 = _noised(TWO, t0, n, ctx.seed)
-    y = integrate_euler(spl(kappa, TWO), x0, t0, 0.0, 2000, progress=ctx.progress)[:, 0]
+    x0, y = _spl_endpoints(TWO, kappa, t0, n, ctx.seed, progress=ctx.progress)
     theory = {
         "|y| < 0.99": _interval_mass(law, -0.99, 0.99),
         "|y| < 0.5": _interval_mass(law, -0.5, 0.5),
@@ -588,8 +599,7 @@ def interpolation(ctx: Context) -> Outcome:
     mass9 = {}
     checks9 = []
     for k in (0.5, 1.0, 2.0):
-        x9 = _noised(TWO, 0.01, n9, ctx.seed + 9)
-        ends = sm.flow_map(x9, 0.01, 0.0, k, TWO)[:, 0]
+        ends = _map_endpoints(k, n9, ctx.seed + 9)
         frac = float(np.mean(np.abs(np.abs(ends) - 1) > 0))
         pbar = float(stats.norm.sf(k))
         se = np.sqrt(pbar * (1 - pbar) / n9)
@@ -615,7 +625,7 @@ def interpolation(ctx: Context) -> Outcome:
     figure = FigureSpec(
         name="three_regions",
         draw=_draw_regions,
-        data=_regions_data(kappa, t0, x0[:20_000], ctx.seed),
+        data=_regions_data(kappa, t0, n, ctx.seed),
         config={
             "kappa": kappa,
             "t0": t0,
@@ -653,10 +663,34 @@ def interpolation(ctx: Context) -> Outcome:
     )
 
 
-def _regions_data(kappa, t0, x0, seed):
+def _spl_endpoints(points, kappa, t0, n, seed, *, progress=False):
+    """``n`` seeded draws x0 of p_t0 and their S-PL-ESF flow endpoints at t = 0 (Euler in √t,
+    2 000 steps), first coordinate. Kept for the negative control (:func:`measured_once`)."""
+    return _spl_endpoints_once(_key(points), kappa, t0, n, seed, progress=progress)
+
+
+def _key(points) -> tuple:
+    return tuple(map(tuple, np.asarray(points, float)))
+
+
+@measured_once
+def _spl_endpoints_once(points, kappa, t0, n, seed, *, progress=False):
+    pts = np.array(points)
+    x0 = _noised(pts, t0, n, seed)
+    return x0, integrate_euler(spl(kappa, pts), x0, t0, 0.0, 2000, progress=progress)[:, 0]
+
+
+@measured_once
+def _map_endpoints(kappa, n, seed):
+    """First coordinates of the analytic S-PL-ESF map from t0 = 0.01 to 0 of n draws of p_0.01."""
+    return sm.flow_map(_noised(TWO, 0.01, n, seed), 0.01, 0.0, kappa, TWO)[:, 0]
+
+
+@measured_once
+def _regions_data(kappa, t0, n, seed):
     s_show = [t0, t0 / 4, t0 / 16, 0.0]
     snaps = {}
-    x = x0
+    x = np.array(_spl_endpoints(TWO, kappa, t0, n, seed)[0][:20_000])
     prev = t0
     for s in s_show:
         if s < prev:
@@ -739,8 +773,7 @@ def n_point(ctx: Context) -> Outcome:
     four = np.linspace(-1, 1, 4)[:, None]
     kappa, t0 = 1.0, 0.05
     n = ctx.profile.pick(quick=50_000, full=200_000)
-    x0 = _noised(four, t0, n, ctx.seed)
-    y = integrate_euler(spl(kappa, four), x0, t0, 0.0, 2000)[:, 0]
+    _, y = _spl_endpoints(four, kappa, t0, n, ctx.seed)
     law = sm.endpoint_law(kappa, t0, four)
     outside = float(max(0.0, -1 - y.min(), y.max() - 1))
     tau = four[:, 0]
@@ -843,6 +876,15 @@ def normal_collapse(ctx: Context) -> Outcome:
     )
 
 
+@measured_once
+def _stopped_and_smoothed(t0, t_min, kappa, n, seed, *, progress=False):
+    """n draws of p_t0 (points (±1, 0)) flowed by the exact ESF to t_min and by the S-PL-ESF to 0."""
+    pts = np.array([[-1.0, 0.0], [1.0, 0.0]])
+    x0 = _noised(pts, t0, n, seed)
+    stopped = integrate_euler(esf(pts), x0, t0, t_min, 2000, progress=progress)
+    return stopped, integrate_euler(spl(kappa, pts), x0, t0, 0.0, 2000)
+
+
 @claim(
     id="score_smoothing.early_stopping",
     paper=PAPER,
@@ -855,11 +897,8 @@ def normal_collapse(ctx: Context) -> Outcome:
 )
 def early_stopping(ctx: Context) -> Outcome:
     t0, t_min, kappa = 0.2, 0.01, 1.0
-    pts = np.array([[-1.0, 0.0], [1.0, 0.0]])
     n = ctx.profile.pick(quick=20_000, full=100_000)
-    x0 = _noised(pts, t0, n, ctx.seed)
-    stopped = integrate_euler(esf(pts), x0, t0, t_min, 2000, progress=ctx.progress)
-    smoothed = integrate_euler(spl(kappa, pts), x0, t0, 0.0, 2000)
+    stopped, smoothed = _stopped_and_smoothed(t0, t_min, kappa, n, ctx.seed, progress=ctx.progress)
     # the predicted blur N(y_k, t_min I); the control plants the variance t_min as the std
     std_pred = t_min if ctx.control else np.sqrt(t_min)
     offset = stopped[:, 0] - np.sign(stopped[:, 0])
