@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from compare.claim import Claim, Context, Outcome, Profile, Training
-from compare.report import write_report
+from compare.report import load_results, write_report
 from compare.style import save_figure
 from compare.workers import process_pool
 from empirical import cache
@@ -130,6 +130,28 @@ def _say(entry: dict) -> None:
     )
 
 
+# Without a previous report, trained claims are expected to take longest, then sampled, then exact.
+_KIND_COST = {"trained": 3.0, "sampled": 2.0, "exact": 1.0}
+
+
+def _expected_seconds(claims: list[Claim], profile: Profile) -> dict[str, float]:
+    """Each claim's seconds (with its control) in this profile's last report, to start the longest
+    first; claims it does not list come after them, trained before sampled before exact. Only the
+    order of work depends on this, never a number in the report."""
+    try:
+        last = {r["id"]: r for r in load_results(profile.reports_dir / "validation.json")}
+    except (OSError, ValueError):  # no report yet, or one that does not parse
+        last = {}
+    out = {}
+    for c in claims:
+        r = last.get(c.id)
+        if r and isinstance(r.get("seconds"), int | float):
+            out[c.id] = 10.0 + r["seconds"] + ((r.get("control") or {}).get("seconds") or 0.0)
+        else:
+            out[c.id] = _KIND_COST[c.kind]
+    return out
+
+
 def _submit(pool, running: dict, task, *args, **kwargs) -> bool:
     """Submit ``task`` to ``pool`` under ``running``; ``False`` if the pool is broken."""
     try:
@@ -173,6 +195,7 @@ def _run_parallel(
     }
     trainings = {t.label: t for ts in declared.values() for t in ts}
     blocked = {cid: {t.label for t in ts} for cid, ts in declared.items()}
+    cost = _expected_seconds(claims, profile)
     # what a worker receives: the claim without its ``trains`` (which may be a lambda, not picklable)
     by_id = {c.id: dataclasses.replace(c, trains=None) for c in claims}
     ahead: dict[str, float] = {}  # cache key -> training seconds of networks trained ahead
@@ -196,8 +219,8 @@ def _run_parallel(
 
         for t in sorted(trainings.values(), key=lambda t: -t.steps):
             _submit(pool, running, ("train", t.label), _train, t)
-        for cid, labels in blocked.items():
-            if not labels:
+        for cid in sorted(blocked, key=lambda cid: -cost[cid]):  # longest first
+            if not blocked[cid]:
                 claim_task(cid)
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
