@@ -8,13 +8,11 @@ verdict under it and whether it was caught).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from compare.claim import VERDICTS
 from compare.registry import PAPERS
-from compare.style import git_revision, to_jsonable
+from compare.style import git_revision, to_jsonable, write_atomic
 
 __all__ = ["RESULT_KEYS", "load_results", "render_markdown", "write_report"]
 
@@ -158,18 +156,6 @@ def render_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(results: list[dict], profile: str, reports_dir: Path, *, merge: bool) -> dict:
     """Write validation.json and validation.md; with ``merge`` keep claims of earlier runs not rerun."""
     reports_dir = Path(reports_dir)
@@ -178,6 +164,6 @@ def write_report(results: list[dict], profile: str, reports_dir: Path, *, merge:
     claims = _merge(load_results(json_path), results) if merge else results
     claims = [{k: to_jsonable(r.get(k)) for k in RESULT_KEYS} for r in claims]
     report = {"profile": profile, "git_revision": git_revision(), "claims": claims}
-    _write_atomic(json_path, json.dumps(report, indent=1) + "\n")
-    _write_atomic(reports_dir / "validation.md", render_markdown(report))
+    write_atomic(json_path, json.dumps(report, indent=1) + "\n")
+    write_atomic(reports_dir / "validation.md", render_markdown(report))
     return report

@@ -51,7 +51,7 @@ def run_control(c: Claim, profile: Profile, *, progress: bool = False) -> dict:
 
 def _entry(c: Claim, outcome: Outcome | None, seconds: float, trainings: list[dict]) -> dict:
     """The report entry of ``c`` (keys as :data:`compare.report.RESULT_KEYS`); ``outcome=None``
-    for a claim that raised (the runner then sets ``verdict`` and ``error``)."""
+    for a claim that raised (verdict ``error``; :func:`_error_entry` adds the message)."""
     o = outcome
     return {
         "id": c.id,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -122,6 +125,20 @@ def fit_loglog_slope(x, y) -> tuple[float, float]:
     return float(coef[0]), float(np.sqrt(cov[0, 0]))
 
 
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so a
+    killed run leaves the old file or the new one, never a partial one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def save_figure(spec, paper: str, figures_dir: Path, *, seed: int, profile: str) -> Path:
     """Render a :class:`compare.claim.FigureSpec` to ``<figures_dir>/<paper>/<name>.png`` plus ``.json``."""
     out = Path(figures_dir) / paper
@@ -130,8 +147,10 @@ def save_figure(spec, paper: str, figures_dir: Path, *, seed: int, profile: str)
         fig = plt.figure()
         spec.draw(fig, spec.data)
         png = out / f"{spec.name}.png"
-        fig.savefig(png)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
         plt.close(fig)
+    write_atomic(png, buffer.getvalue())
     sidecar = {
         "figure": f"{paper}/{spec.name}.png",
         "profile": profile,
@@ -140,5 +159,5 @@ def save_figure(spec, paper: str, figures_dir: Path, *, seed: int, profile: str)
         "config": to_jsonable(spec.config),
         "data": to_jsonable(spec.data),
     }
-    (out / f"{spec.name}.json").write_text(json.dumps(sidecar, indent=1) + "\n")
+    write_atomic(out / f"{spec.name}.json", json.dumps(sidecar, indent=1) + "\n")
     return png
