@@ -103,10 +103,15 @@ def dsm_flops_per_step(config: NetworkConfig, d: int, batch: int) -> float:
     return 6.0 * batch * macs
 
 
-def _training(steps: int, seed: int = 0, progress: bool = True) -> dict:
-    """Steps/s of the reference network: the mean after compilation, and the best 1 000-step chunk."""
+def _training(steps: int, seed: int = 0, progress: bool = True, shards: int = 2) -> dict:
+    """Steps/s of the reference network: the mean after compilation, and the best 1 000-step chunk.
+
+    ``shards`` batch slices have their gradients computed concurrently (two suit a process with two
+    cores; one suits a worker pinned to one core)."""
     config = NetworkConfig()
-    training = TrainingConfig(steps=steps, batch_size=512, warmup_steps=100, chunk_steps=1_000)
+    training = TrainingConfig(
+        steps=steps, batch_size=512, warmup_steps=100, chunk_steps=1_000, shards=shards
+    )
     data = sample(LinearGaussian([1.0, 0.5], 3), training.n_data, seed)
     model = fit(data, config, training, seed=seed, progress=progress, description="bench training")
     chunks = np.asarray(model.meta["seconds_per_chunk"][1:])  # the first includes compilation
@@ -123,19 +128,23 @@ def _training(steps: int, seed: int = 0, progress: bool = True) -> dict:
     }
 
 
-def concurrent_training(steps: int, jobs: int = 2) -> dict:
+def concurrent_training(steps: int, jobs: int = 2, shards: int = 1) -> dict:
     """Aggregate steps/s and GFLOP/s of ``jobs`` independent trainings run at once.
 
     Each runs in its own worker of :func:`compare.workers.process_pool` (pinned to its share of the
     cores), as ``compare run --jobs`` runs them; the aggregate is the sum of their rates after
-    compilation, since they run side by side for the whole measurement.
+    compilation, since they run side by side for the whole measurement. ``shards`` is that of each
+    training (one batch slice per training suits a worker with one core).
     """
     with process_pool(jobs) as pool:
-        runs = list(pool.map(_training, [steps] * jobs, range(jobs), [False] * jobs))
+        runs = list(
+            pool.map(_training, [steps] * jobs, range(jobs), [False] * jobs, [shards] * jobs)
+        )
     return {
         "steps/s": sum(r["steps/s"] for r in runs),
         "GFLOP/s": sum(r["GFLOP/s"] for r in runs),
         "per training steps/s": [r["steps/s"] for r in runs],
+        "shards": shards,
     }
 
 
@@ -226,7 +235,8 @@ def run_bench(steps: int = 10_000, *, full: bool = False) -> None:
     if side is not None:
         rows[4:4] = [
             (
-                f"{cores} DSM trainings side by side (one worker each)",
+                f"{cores} DSM trainings side by side (one worker each, batch in "
+                f"{side['shards']} slice{'s' if side['shards'] > 1 else ''})",
                 f"{side['steps/s']:.0f} steps/s together "
                 f"({', '.join(f'{r:.0f}' for r in side['per training steps/s'])} each)",
             ),
