@@ -32,6 +32,7 @@ from empirical.training import TrainingConfig, fit
 from theory.distributions import LinearGaussian
 
 __all__ = [
+    "check_steps",
     "concurrent_training",
     "dsm_flops_per_step",
     "layer_matmul_gflops",
@@ -175,10 +176,17 @@ def validate_seconds(cache: str, *, profile: str = "quick", jobs: int | None = N
     return time.perf_counter() - t
 
 
+def check_steps(steps: int) -> int:
+    """``steps`` if it is a whole multiple of 1000, at least 2000 (the first 1000-step chunk holds
+    the compilation and is left out of the rate); else ``ValueError``."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2_000 or steps % 1_000:
+        raise ValueError(f"steps must be a multiple of 1000 and >= 2000 (got {steps!r})")
+    return steps
+
+
 def run_bench(steps: int = 10_000, *, full: bool = False) -> None:
     """Print the benchmark table; with ``full``, also the warm ``full`` run on the model cache."""
-    if steps < 2_000 or steps % 1_000:
-        raise ValueError(f"steps must be a multiple of 1000 and >= 2000 (got {steps})")
+    check_steps(steps)
     cores = len(available_cores())
     print(f"JAX {jax.__version__} on {jax.devices()[0].platform}, {cores} CPU cores")
     mm = matmul_gflops()

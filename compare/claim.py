@@ -23,8 +23,10 @@ with the ``full`` thresholds at every profile.
 
 from __future__ import annotations
 
+import inspect
 import math
 import operator
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,7 @@ __all__ = [
     "Profile",
     "Training",
     "check",
+    "code_location",
 ]
 
 KINDS = ("exact", "sampled", "trained")
@@ -53,6 +56,9 @@ class Profile:
 
     name: Literal["quick", "full"]
     root: Path  # figures/ and reports/ live below this folder
+    seed: int = (
+        0  # base seed (``--seed``), added to every claim's own seed; 0 keeps the registered seeds
+    )
 
     @property
     def figures_dir(self) -> Path:
@@ -61,6 +67,10 @@ class Profile:
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+    def seed_of(self, claim: Claim) -> int:
+        """The seed ``claim`` runs with under this profile: its registered seed plus the base seed."""
+        return claim.seed + self.seed
 
     def pick(self, *, quick, full):
         """The value for this profile: claims state their sizes per profile with this."""
@@ -214,6 +224,8 @@ class Claim:
     seed: int = 0
     # the networks ``run`` trains at a context, for the runner to train ahead in parallel
     trains: Callable[[Context], list[Training]] | None = None
+    # names of the figures ``run`` may draw (FigureSpec.name); ``compare figures`` runs only these claims
+    figures: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -222,3 +234,37 @@ class Claim:
             raise ValueError(f"claim id {self.id!r} must start with its paper key {self.paper!r}")
         if not self.control.strip():
             raise ValueError(f"claim {self.id!r} must declare its negative control")
+        if isinstance(self.figures, str) or not all(isinstance(f, str) for f in self.figures):
+            raise ValueError(
+                f"figures of claim {self.id!r} must be a tuple of names (got {self.figures!r})"
+            )
+
+    @property
+    def code(self) -> str:
+        """Where ``run`` is defined: ``path:line`` of its ``def``, the path relative to the folder
+        that holds its top-level package (``compare/claims/spectral_gaps.py:577``)."""
+        return code_location(self.run)
+
+
+def code_location(fn: Callable) -> str:
+    """``path:line`` of the ``def`` of ``fn`` (below its decorators); the path relative to the
+    folder holding the top-level package of ``fn``'s module, else the file's name alone."""
+    fn = inspect.unwrap(fn)
+    path = Path(inspect.getsourcefile(fn) or fn.__code__.co_filename).resolve()
+    try:
+        lines, start = inspect.getsourcelines(fn)
+        line = start + next(
+            (i for i, text in enumerate(lines) if text.lstrip().startswith(("def ", "async def "))),
+            0,
+        )
+    except (OSError, TypeError):  # no source file (defined in a string)
+        line = fn.__code__.co_firstlineno
+    top = sys.modules.get(fn.__module__.split(".")[0])
+    top_file = getattr(top, "__file__", None)
+    shown = Path(path.name)
+    if top_file:
+        top_path = Path(top_file).resolve()
+        root = top_path.parent.parent if top_path.name == "__init__.py" else top_path.parent
+        if path.is_relative_to(root):
+            shown = path.relative_to(root)
+    return f"{shown.as_posix()}:{line}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 
 from compare.claim import Claim
@@ -44,12 +45,15 @@ def claim(
     control: str,
     seed: int = 0,
     trains=None,
+    figures: tuple[str, ...] = (),
 ):
     """Decorator registering ``run(ctx) -> Outcome`` as a claim.
 
     ``control`` names the fault the claim plants when ``ctx.control`` is set (its negative control).
     ``trains(ctx)`` lists the networks ``run`` trains (:class:`compare.claim.Training`), for the
-    runner to train ahead of the claims, several at a time.
+    runner to train ahead of the claims, several at a time. ``figures`` names every figure ``run``
+    may draw (its ``FigureSpec.name``s): ``python -m compare figures`` runs only claims that declare
+    one, and the runner reports a claim that draws an undeclared figure as an error.
     """
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {sorted(PAPERS)} (got {paper!r})")
@@ -67,6 +71,7 @@ def claim(
             run=run,
             seed=seed,
             trains=trains,
+            figures=tuple(figures),
         )
         return run
 
@@ -81,15 +86,53 @@ def all_claims() -> list[Claim]:
     return sorted(_REGISTRY.values(), key=lambda c: order[c.paper])
 
 
+def _near(word: str, candidates, n: int = 3) -> list[str]:
+    """Up to ``n`` of ``candidates`` close to ``word`` (:func:`difflib.get_close_matches`)."""
+    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
+
+
+def _did_you_mean(names: list[str]) -> str:
+    return f"; did you mean {' or '.join(names)}?" if names else ""
+
+
+def _near_ids(claim_id: str, ids: list[str]) -> list[str]:
+    """Ids close to ``claim_id`` as a whole, or whose name after the paper key is close to it."""
+    tail = claim_id.rsplit(".", 1)[-1]
+    by_name = {i.split(".", 1)[1]: i for i in ids}
+    near = _near(claim_id, ids) + [by_name[n] for n in _near(tail, by_name)]
+    return list(dict.fromkeys(near))[:3]
+
+
 def select(paper: str | None = None, claim_id: str | None = None) -> list[Claim]:
-    """Claims of one paper and/or one id; ``ValueError`` naming what matched nothing."""
+    """Claims of one paper and/or one id, never none.
+
+    ``ValueError`` (one line) for an unknown paper or id (with the nearest names), an id outside
+    ``paper``, and a paper without claims.
+    """
     claims = all_claims()
     if paper is not None:
         if paper not in PAPERS:
-            raise ValueError(f"paper must be one of {sorted(PAPERS)} (got {paper!r})")
-        claims = [c for c in claims if c.paper == paper]
+            raise ValueError(
+                f"paper {paper!r} is not known{_did_you_mean(_near(paper, PAPERS))} "
+                f"(papers: {', '.join(PAPERS)})"
+            )
+        in_paper = [c for c in claims if c.paper == paper]
+        if not in_paper:
+            having = ", ".join(dict.fromkeys(c.paper for c in claims))
+            raise ValueError(f"paper {paper} has no claims yet (papers with claims: {having})")
     if claim_id is not None:
-        claims = [c for c in claims if c.id == claim_id]
-        if not claims:
-            raise ValueError(f"claim {claim_id!r} is not registered (see `python -m compare list`)")
-    return claims
+        ids = [c.id for c in claims]
+        if claim_id not in ids:
+            raise ValueError(
+                f"claim {claim_id!r} is not registered{_did_you_mean(_near_ids(claim_id, ids))} "
+                f"(`python -m compare list` lists the {len(ids)} ids)"
+            )
+        (c,) = [c for c in claims if c.id == claim_id]
+        if paper is not None and c.paper != paper:
+            near = _near_ids(claim_id, [c.id for c in in_paper])
+            raise ValueError(
+                f"{claim_id} is not a claim of paper {paper} (its paper is {c.paper})"
+                + _did_you_mean(near)
+            )
+        return [c]
+    return in_paper if paper is not None else claims

@@ -1,20 +1,40 @@
 """The validation report: ``validation.json`` (stable keys) and ``validation.md`` (a table per paper).
 
-Each claim's entry holds its named checks (value, threshold, held), the names of those that failed,
-the reason a run was not judged (``inconclusive``), and its negative control (the planted fault, the
-verdict under it and whether it was caught).
+The header holds the profile, the base seed, the git revision and the versions of the package, Python
+and the numerical libraries. Each claim's entry holds the file and line of its ``run`` function, its
+named checks (value, threshold, held), the names of those that failed, the reason a run was not
+judged (``inconclusive``), its negative control (the planted fault, the verdict under it and whether
+it was caught) and the figures it drew (relative to the output folder).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import platform
+import sys
 from pathlib import Path
 
 from compare.claim import VERDICTS
 from compare.registry import PAPERS
 from compare.style import git_revision, to_jsonable, write_atomic
 
-__all__ = ["RESULT_KEYS", "load_results", "render_markdown", "write_report"]
+__all__ = [
+    "HEADER_KEYS",
+    "RESULT_KEYS",
+    "DamagedReportError",
+    "library_versions",
+    "load_report",
+    "load_results",
+    "render_markdown",
+    "write_report",
+]
+
+#: The keys of validation.json, in this order.
+HEADER_KEYS = ("profile", "seed", "git_revision", "versions", "claims")
+
+#: Distributions whose versions the report records (besides Python's).
+_DISTRIBUTIONS = ("score-geometry-validator", "numpy", "scipy", "jax", "jaxlib", "equinox", "optax")
 
 #: The keys of every entry of ``claims`` in validation.json, in this order.
 RESULT_KEYS = (
@@ -23,6 +43,7 @@ RESULT_KEYS = (
     "kind",
     "statement",
     "source",
+    "code",
     "predicted",
     "measured",
     "tolerance",
@@ -32,20 +53,60 @@ RESULT_KEYS = (
     "checks",
     "control",
     "seed",
+    "base_seed",
     "seconds",
     "trainings",
     "training_seconds",
     "error",
     "notes",
+    "figures",
 )
 
 
-def load_results(path: Path) -> list[dict]:
-    """Claims of an existing report (empty if none), for merging partial runs."""
+class DamagedReportError(ValueError):
+    """A validation.json on disk that does not parse or lacks the report's structure."""
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python, this package and the numerical libraries (``not installed`` if absent)."""
+    versions = {"python": platform.python_version()}
+    for name in _DISTRIBUTIONS:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def load_report(path: Path) -> dict | None:
+    """The report at ``path`` (``None`` if there is none); :class:`DamagedReportError` naming the
+    file and what is wrong when it does not parse or an entry lacks ``id``, ``paper`` or a verdict."""
     path = Path(path)
     if not path.is_file():
-        return []
-    return json.loads(path.read_text()).get("claims", [])
+        return None
+    try:
+        report = json.loads(path.read_bytes())
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+        raise DamagedReportError(f"{path} is damaged ({error})") from None
+    claims = report.get("claims") if isinstance(report, dict) else None
+    if not isinstance(claims, list):
+        raise DamagedReportError(f"{path} is damaged (no list of claims)")
+    for r in claims:
+        if not (
+            isinstance(r, dict)
+            and isinstance(r.get("id"), str)
+            and isinstance(r.get("paper"), str)
+            and r.get("verdict") in VERDICTS
+        ):
+            raise DamagedReportError(f"{path} is damaged (an entry without id, paper or verdict)")
+    return report
+
+
+def load_results(path: Path) -> list[dict]:
+    """Claims of an existing report (empty if none), for merging partial runs;
+    :class:`DamagedReportError` for a report that does not parse."""
+    report = load_report(path)
+    return [] if report is None else report["claims"]
 
 
 def _merge(old: list[dict], new: list[dict]) -> list[dict]:
@@ -66,6 +127,10 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def _seconds(value) -> str:
+    return f"{value:.1f}" if isinstance(value, int | float) else "—"
+
+
 def _control_cell(control) -> str:
     if control is None:
         return "not run"
@@ -78,6 +143,10 @@ def _claim_section(r: dict) -> list[str]:
         "",
         f"{r['statement']} Source: {r['source']}.",
         "",
+    ]
+    if r.get("code"):
+        lines.append(f"- Code: `{r['code']}`")
+    lines += [
         f"- Predicted: {_cell(r['predicted'])}",
         f"- Measured: {_cell(r['measured'])}",
         f"- Tolerance: {_cell(r['tolerance'])}",
@@ -102,6 +171,10 @@ def _claim_section(r: dict) -> list[str]:
         )
     if r.get("notes"):
         lines.append(f"- Notes: {_cell(r['notes'])}")
+    if r.get("figures"):
+        # figures/ and reports/ sit side by side in the output folder
+        links = ", ".join(f"[{f}](../{f})" for f in r["figures"])
+        lines.append(f"- Figures: {links}")
     held = {True: "held", False: "**failed**"}
     if r.get("inconclusive"):
         held = {True: "held (not judged)", False: "failed (not judged)"}
@@ -118,14 +191,25 @@ def render_markdown(report: dict) -> str:
     claims = report["claims"]
     counts = {v: sum(r["verdict"] == v for r in claims) for v in VERDICTS}
     controls = [r["control"] for r in claims if r.get("control") is not None]
+    seed = report.get("seed", 0)
+    versions = report.get("versions") or {}
     lines = [
         "# Validation report",
         "",
-        f"Profile `{report['profile']}`, git revision `{report['git_revision']}`. "
+        f"Profile `{report['profile']}`, base seed {seed} (added to each claim's own seed), git "
+        f"revision `{report['git_revision']}`. "
         f"{len(claims)} claims: {counts['pass']} pass, {counts['fail']} fail, "
         f"{counts['inconclusive']} inconclusive, {counts['error']} error. Negative controls caught: "
         f"{sum(c['caught'] for c in controls)} of {len(controls)} run.",
         "",
+    ]
+    if versions:
+        lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
+    other = [r for r in claims if (r.get("base_seed") or 0) != seed]
+    if other:
+        kept = ", ".join(f"`{r['id']}` ({r.get('base_seed') or 0})" for r in other)
+        lines += [f"Kept from runs with another base seed: {kept}.", ""]
+    lines += [
         "`pass`: every named check held. `fail`: at least one did not (named below). `inconclusive`: "
         "the run is too small to judge (trained claims at `quick`). `error`: the claim raised; "
         "nothing was judged. Each claim also runs under its "
@@ -148,7 +232,7 @@ def render_markdown(report: dict) -> str:
             lines.append(
                 f"| `{r['id']}` | {r['kind']} | **{r['verdict']}** | "
                 f"{_cell(', '.join(r.get('failed_checks') or [])) or '—'} | {_control_cell(r.get('control'))} | "
-                f"{r['seconds']:.1f} |"
+                f"{_seconds(r.get('seconds'))} |"
             )
         lines.append("")
         for r in rows:
@@ -156,14 +240,31 @@ def render_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def write_report(results: list[dict], profile: str, reports_dir: Path, *, merge: bool) -> dict:
-    """Write validation.json and validation.md; with ``merge`` keep claims of earlier runs not rerun."""
+def write_report(
+    results: list[dict], profile: str, reports_dir: Path, *, merge: bool, seed: int = 0
+) -> dict:
+    """Write validation.json and validation.md; with ``merge`` keep claims of earlier runs not rerun.
+
+    ``seed`` is the run's base seed, stated in the header. A damaged validation.json met while
+    merging is named in one line on stderr and replaced by a report of ``results`` alone.
+    """
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
     json_path = reports_dir / "validation.json"
-    claims = _merge(load_results(json_path), results) if merge else results
+    claims = results
+    if merge:
+        try:
+            claims = _merge(load_results(json_path), results)
+        except DamagedReportError as error:
+            print(f"warning: {error}; rebuilt from this run's claims only", file=sys.stderr)
     claims = [{k: to_jsonable(r.get(k)) for k in RESULT_KEYS} for r in claims]
-    report = {"profile": profile, "git_revision": git_revision(), "claims": claims}
+    report = {
+        "profile": profile,
+        "seed": seed,
+        "git_revision": git_revision(),
+        "versions": library_versions(),
+        "claims": claims,
+    }
     write_atomic(json_path, json.dumps(report, indent=1) + "\n")
     write_atomic(reports_dir / "validation.md", render_markdown(report))
     return report

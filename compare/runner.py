@@ -18,19 +18,34 @@ from compare.style import save_figure
 from compare.workers import process_pool
 from empirical import cache
 
-__all__ = ["SCRATCH", "make_profile", "run_claim", "run_claims", "run_control"]
+__all__ = ["MAX_SEED", "SCRATCH", "make_profile", "run_claim", "run_claims", "run_control"]
 
 #: Where the quick profile writes (ignored by git); the full profile writes into the repository.
 SCRATCH = Path(".scratch") / "quick"
 
 
-def make_profile(name: str, root: Path | None = None) -> Profile:
-    """``quick`` writes below ``.scratch/quick``, ``full`` below the working directory, unless ``root``."""
+#: ``--seed`` range: claims add small offsets to their seed, and JAX keys hold 32 bits.
+MAX_SEED = 2**31 - 1
+
+
+def make_profile(name: str, root: Path | None = None, *, seed: int = 0) -> Profile:
+    """``quick`` writes below ``.scratch/quick``, ``full`` below the working directory, unless ``root``.
+
+    ``seed`` is the base seed, added to every claim's registered seed (0, the default, runs each
+    claim with its registered seed).
+    """
     if name not in ("quick", "full"):
         raise ValueError(f"profile must be 'quick' or 'full' (got {name!r})")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer in [0, {MAX_SEED}] (got {seed!r})")
     if root is None:
         root = SCRATCH if name == "quick" else Path(".")
-    return Profile(name=name, root=Path(root))
+    return Profile(name=name, root=Path(root), seed=seed)
+
+
+def _context(c: Claim, profile: Profile, *, progress: bool, control: bool = False) -> Context:
+    """What ``c.run`` receives: its seed is its registered seed plus the profile's base seed."""
+    return Context(profile=profile, seed=profile.seed_of(c), progress=progress, control=control)
 
 
 def run_control(c: Claim, profile: Profile, *, progress: bool = False) -> dict:
@@ -39,7 +54,7 @@ def run_control(c: Claim, profile: Profile, *, progress: bool = False) -> dict:
     ``caught`` is true when the claim fails under its control, as a correct validator must.
     """
     start = time.perf_counter()
-    outcome = c.run(Context(profile=profile, seed=c.seed, progress=progress, control=True))
+    outcome = c.run(_context(c, profile, progress=progress, control=True))
     return {
         "fault": c.control,
         "verdict": outcome.verdict,
@@ -49,9 +64,17 @@ def run_control(c: Claim, profile: Profile, *, progress: bool = False) -> dict:
     }
 
 
-def _entry(c: Claim, outcome: Outcome | None, seconds: float, trainings: list[dict]) -> dict:
+def _entry(
+    c: Claim,
+    profile: Profile,
+    outcome: Outcome | None,
+    seconds: float,
+    trainings: list[dict],
+    figures: list[str],
+) -> dict:
     """The report entry of ``c`` (keys as :data:`compare.report.RESULT_KEYS`); ``outcome=None``
-    for a claim that raised (verdict ``error``; :func:`_error_entry` adds the message)."""
+    for a claim that raised (verdict ``error``; :func:`_error_entry` adds the message).
+    ``figures``: the files drawn, relative to the profile's root."""
     o = outcome
     return {
         "id": c.id,
@@ -59,6 +82,7 @@ def _entry(c: Claim, outcome: Outcome | None, seconds: float, trainings: list[di
         "kind": c.kind,
         "statement": c.statement,
         "source": c.source,
+        "code": c.code,
         "predicted": o and o.predicted,
         "measured": o and o.measured,
         "tolerance": o and o.tolerance,
@@ -67,19 +91,24 @@ def _entry(c: Claim, outcome: Outcome | None, seconds: float, trainings: list[di
         "inconclusive": o.inconclusive if o else "",
         "checks": [k.to_dict() for k in o.checks] if o else [],
         "control": None,
-        "seed": c.seed,
+        "seed": profile.seed_of(c),
+        "base_seed": profile.seed,
         "seconds": seconds,
         "trainings": trainings,
         "training_seconds": _training_seconds(trainings),
         "error": "",
         "notes": o.notes if o else "",
+        "figures": figures,
     }
 
 
-def _error_entry(c: Claim, error: BaseException, seconds: float) -> dict:
-    """The entry of a claim that raised: verdict ``error`` and the traceback's last line."""
+def _error_entry(
+    c: Claim, profile: Profile, error: BaseException, seconds: float, figures: list[str] = ()
+) -> dict:
+    """The entry of a claim that raised: verdict ``error`` and the traceback's last line (and the
+    figures it drew before it raised, if any)."""
     last = traceback.format_exception_only(type(error), error)[-1].strip()
-    return {**_entry(c, None, seconds, []), "error": last}
+    return {**_entry(c, profile, None, seconds, [], list(figures)), "error": last}
 
 
 def _training_seconds(trainings: list[dict]) -> float:
@@ -94,17 +123,32 @@ def run_claim(c: Claim, profile: Profile, *, figures: bool, controls: bool, prog
     broken claim does not take a run down. This is what each worker of ``--jobs N`` executes.
     """
     start = time.perf_counter()
+    drawn: list[str] = []  # figure files written, relative to the profile's root
     try:
         with cache.recording() as trainings:
-            outcome = c.run(Context(profile=profile, seed=c.seed, progress=progress))
-        entry = _entry(c, outcome, time.perf_counter() - start, trainings)
+            outcome = c.run(_context(c, profile, progress=progress))
+        undeclared = [f.name for f in outcome.figures if f.name not in c.figures]
+        if undeclared:
+            raise ValueError(
+                f"claim {c.id} drew figures {undeclared} that its @claim(figures=...) does not name"
+            )
+        entry = _entry(c, profile, outcome, time.perf_counter() - start, trainings, drawn)
         if figures:
             for fig in outcome.figures:
-                save_figure(fig, c.paper, profile.figures_dir, seed=c.seed, profile=profile.name)
+                png = save_figure(
+                    fig,
+                    c.paper,
+                    profile.figures_dir,
+                    seed=profile.seed_of(c),
+                    profile=profile.name,
+                    claim=c.id,
+                    verdict=outcome.verdict,
+                )
+                drawn.append(png.relative_to(profile.root).as_posix())
         if controls:
             entry["control"] = run_control(c, profile)
     except Exception as error:  # reported as the claim's verdict; the run goes on
-        entry = _error_entry(c, error, time.perf_counter() - start)
+        entry = _error_entry(c, profile, error, time.perf_counter() - start, drawn)
     return entry
 
 
@@ -170,7 +214,7 @@ def _in_pool(c: Claim, profile: Profile, *, figures: bool, controls: bool) -> di
         try:
             return future.result()
         except BrokenProcessPool:
-            return _error_entry(c, RuntimeError("its worker process died"), 0.0)
+            return _error_entry(c, profile, RuntimeError("its worker process died"), 0.0)
 
 
 def _run_parallel(
@@ -190,8 +234,7 @@ def _run_parallel(
     worker dies again is reported as ``error``.
     """
     declared = {
-        c.id: c.trains(Context(profile=profile, seed=c.seed, progress=False)) if c.trains else []
-        for c in claims
+        c.id: c.trains(_context(c, profile, progress=False)) if c.trains else [] for c in claims
     }
     trainings = {t.label: t for ts in declared.values() for t in ts}
     blocked = {cid: {t.label for t in ts} for cid, ts in declared.items()}
@@ -248,7 +291,7 @@ def _run_parallel(
                     broken.append(name)
                     continue
                 except Exception as error:  # e.g. a claim that cannot be sent to a worker
-                    entries[name] = _error_entry(by_id[name], error, 0.0)
+                    entries[name] = _error_entry(by_id[name], profile, error, 0.0)
                 _say(entries[name])
             bar.set_postfix_str(", ".join(n for f, (_, n) in running.items() if f.running()))
     for cid in broken:
@@ -294,5 +337,5 @@ def run_claims(
         entries = _run_parallel(claims, profile, jobs, progress=progress, **kw)
         results = [entries[c.id] for c in claims]
     if report:
-        write_report(results, profile.name, profile.reports_dir, merge=merge)
+        write_report(results, profile.name, profile.reports_dir, merge=merge, seed=profile.seed)
     return results

@@ -139,8 +139,12 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-def save_figure(spec, paper: str, figures_dir: Path, *, seed: int, profile: str) -> Path:
-    """Render a :class:`compare.claim.FigureSpec` to ``<figures_dir>/<paper>/<name>.png`` plus ``.json``."""
+def save_figure(
+    spec, paper: str, figures_dir: Path, *, seed: int, profile: str, claim: str, verdict: str
+) -> Path:
+    """Render a :class:`compare.claim.FigureSpec` to ``<figures_dir>/<paper>/<name>.png`` plus a
+    ``.json`` sidecar: the claim that drew it and its verdict, profile, seed, git revision, config
+    and the numbers drawn. Returns the PNG's path."""
     out = Path(figures_dir) / paper
     out.mkdir(parents=True, exist_ok=True)
     with plt.rc_context(RC):
@@ -153,6 +157,8 @@ def save_figure(spec, paper: str, figures_dir: Path, *, seed: int, profile: str)
     write_atomic(png, buffer.getvalue())
     sidecar = {
         "figure": f"{paper}/{spec.name}.png",
+        "claim": claim,
+        "verdict": verdict,
         "profile": profile,
         "seed": seed,
         "git_revision": git_revision(),

@@ -395,6 +395,7 @@ def _staircase_spec(ctx: Context) -> LinearGaussian:
     trains=lambda ctx: reference_trainings(
         "constrained_mixing.local_dimension_staircase", _staircase_spec(ctx), ctx, sigma_max=10.0
     ),
+    figures=("local_dimension_staircase", "singular_values_vs_sigma"),
 )
 def local_dimension_staircase(ctx: Context) -> Outcome:
     variances = _STAIRCASE_VARIANCES

@@ -237,6 +237,7 @@ def _loss_terms(n, seed):
     source="paper004 Prop. 1 (κ = F⁻¹(ε)) [N]; F and the limit derived in note §2.1 [D]; claim C4 and test 4",
     control="κ convention swapped in the predicted limit: F is evaluated at the notebook's κ_nb = κ² "
     "in place of κ_paper.",
+    figures=("loss_asymptotics",),
 )
 def loss_asymptotics(ctx: Context) -> Outcome:
     kappas = (0.5, 1.0, 1.5, 2.0, 3.0)
@@ -365,6 +366,7 @@ def _euler_errors(kappa, t0, n, seed):
     source="paper004 Prop. 2, note §2.2 [N] (endpoint map), [D] (full flow); claim C5, tests 5 and 6",
     control="t ↔ σ swapped in the predicted endpoint map of the middle region: x/(1 − κ t0) instead "
     "of x/(1 − κ√t0).",
+    figures=("esf_vs_smoothed", "outer_collapse_rate"),
 )
 def flow_map(ctx: Context) -> Outcome:
     kappa, t0 = 1.0, 0.2
@@ -614,6 +616,7 @@ def _interval_mass(law, lo, hi) -> float:
     source="paper004 Prop. 3, note §2.3 [N] (decomposition), [D] (explicit forms); claim C7, tests 8 and 9",
     control="σ ↔ t swapped in the predicted endpoint law: it is built for the noise std √t0 in place "
     "of the variance t0, which moves the gap mass.",
+    figures=("three_regions",),
 )
 def interpolation(ctx: Context) -> Outcome:
     kappa, t0 = 1.0, 0.2

@@ -132,6 +132,7 @@ def _fig2_config(ctx: Context) -> RegressionConfig:
         )
         for lam in LAMS_FIG2
     ],
+    figures=("relu_score_weight_decay",),
 )
 def relu_smoothing(ctx: Context) -> Outcome:
     t = T_FIG2

@@ -238,6 +238,7 @@ def _far_fraction(y, line_points, t_end) -> float:
     control="the network's field replaced by the exact empirical score, i.e. a network that has "
     "memorised the training set and returns the training points",
     trains=lambda ctx: [_nb_training("score_smoothing.nn_interpolation", LINE, ctx, **LINE_RECIPE)],
+    figures=("line_d2_n4_evolution", "interpolation_vs_training"),
 )
 def nn_interpolation(ctx: Context) -> Outcome:
     pts, t0 = LINE, LINE_T0
@@ -516,6 +517,7 @@ def _onto_arcs(score):
         )
         for m in ctx.profile.pick(quick=CIRCLE_QUICK, full=tuple(CIRCLE_STEPS))
     ],
+    figures=("circle_polygon",),
 )
 def circle_polygon(ctx: Context) -> Outcome:
     checks, geometry, samples, configs, costs = [], {}, {}, {}, {}
@@ -703,6 +705,7 @@ SPHERE = {
     source="paper004 §6.3 [N] (dimensions and sizes [U]); shown by stereographic projection",
     control="the network's field replaced by the exact empirical score, i.e. a network that has "
     "memorised the training set and returns the training points",
+    figures=("sphere_stereographic",),
 )
 def sphere(ctx: Context) -> Outcome:
     size = ctx.profile.pick(**SPHERE)

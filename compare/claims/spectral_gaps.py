@@ -490,6 +490,7 @@ def _draw_spectra(fig, data):
     source="paper001 §2.4 Eqs. 18–25 [R, D] and §6 T7; α₁ = α₂ = 0.2, σ₁ = 1, σ₂ = 0.1, Δ = 0.1",
     control="the predicted bulk edges are the single-level Marchenko–Pastur edges of each variance (the "
     "note's naive approximation) instead of the Silverstein edges",
+    figures=("gaps_and_phases", "spectra_across_t"),
 )
 def intermediate_gap(ctx: Context) -> Outcome:
     delta = 0.1
@@ -1031,6 +1032,7 @@ def _spectrum_trainings(ctx: Context) -> list[Training]:
     "(α = 0.2, 0.2; σ = 1, 0.1)",
     control="the trained network's Jacobian is read at σ = t instead of σ = √t (σ ↔ t swapped in the query)",
     trains=_spectrum_trainings,
+    figures=("trained_vs_theory_spectra",),
 )
 def trained_spectrum(ctx: Context) -> Outcome:
     from empirical.training import train
@@ -1223,6 +1225,7 @@ def _separation_trainings(ctx: Context) -> list[Training]:
     source="paper001 §3 Fig. 3 [R] and §6 T9; N = 100, α = (0.2, 0.2), σ = (1, 0.1) and swapped",
     control="the trained network's Jacobian is read at σ = t instead of σ = √t (σ ↔ t swapped in the query)",
     trains=_separation_trainings,
+    figures=("separation_order",),
 )
 def trained_separation_order(ctx: Context) -> Outcome:
     from empirical.data import add_noise, sample

@@ -1,5 +1,7 @@
 """The claim registry and the Claim/Outcome types."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -40,6 +42,49 @@ def test_select():
         select(paper="no_such_paper")
     with pytest.raises(ValueError, match="not registered"):
         select(claim_id="constrained_mixing.nope")
+
+
+@pytest.mark.parametrize(
+    ("paper", "claim_id", "message"),
+    [
+        ("spectral_gap", None, "paper 'spectral_gap' is not known; did you mean spectral_gaps?"),
+        ("manifold_detection", None, "paper manifold_detection has no claims yet"),
+        (None, "spectral_gaps.linear_spectrun", "did you mean spectral_gaps.linear_spectrum"),
+        (None, "linear_spectrum", "did you mean spectral_gaps.linear_spectrum"),
+        (
+            "spectral_gaps",
+            "score_smoothing.n_point",
+            "score_smoothing.n_point is not a claim of paper spectral_gaps (its paper is "
+            "score_smoothing)",
+        ),
+    ],
+)
+def test_select_names_what_matched_nothing(paper, claim_id, message):
+    with pytest.raises(ValueError) as error:
+        select(paper, claim_id)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_claims_say_where_their_code_is():
+    root = Path(__file__).resolve().parents[2]
+    for c in all_claims():
+        path, line = c.code.rsplit(":", 1)
+        assert path.startswith("compare/claims/"), c.code
+        assert (
+            root.joinpath(path)
+            .read_text()
+            .splitlines()[int(line) - 1]
+            .startswith(f"def {c.run.__name__}(")
+        )
+
+
+def test_declared_figures_are_distinct_names():
+    names = [f for c in all_claims() for f in c.figures]
+    assert len(names) == len(set(names)) and all(n and "/" not in n for n in names)
+    assert {c.id for c in all_claims() if c.figures} >= {
+        "constrained_mixing.local_dimension_staircase",
+        "spectral_gaps.intermediate_gap",
+    }
 
 
 def test_types_validate():

@@ -2,7 +2,7 @@
 
 import json
 
-from compare.report import RESULT_KEYS, render_markdown, write_report
+from compare.report import HEADER_KEYS, RESULT_KEYS, render_markdown, write_report
 
 
 def _result(cid, paper="constrained_mixing", verdict="pass", measured=0.5, caught=True):
@@ -39,8 +39,39 @@ def test_json_schema(tmp_path):
     report = write_report([_result("constrained_mixing.a")], "quick", tmp_path, merge=False)
     on_disk = json.loads((tmp_path / "validation.json").read_text())
     assert on_disk == report
-    assert set(on_disk) == {"profile", "git_revision", "claims"}
+    assert tuple(on_disk) == HEADER_KEYS
     assert tuple(on_disk["claims"][0]) == RESULT_KEYS
+    versions = on_disk["versions"]
+    assert {
+        "python",
+        "score-geometry-validator",
+        "numpy",
+        "scipy",
+        "jax",
+        "equinox",
+        "optax",
+    } <= set(versions)
+    assert all(isinstance(v, str) and v for v in versions.values())
+
+
+def test_header_states_seed_and_versions_and_entries_their_code_and_figures(tmp_path):
+    entry = {
+        **_result("spectral_gaps.b", paper="spectral_gaps"),
+        "code": "compare/claims/spectral_gaps.py:12",
+        "figures": ["figures/spectral_gaps/b.png"],
+        "base_seed": 7,
+    }
+    write_report([entry], "full", tmp_path, merge=False, seed=7)
+    report = write_report(
+        [{**_result("constrained_mixing.a"), "base_seed": 0}], "full", tmp_path, merge=True
+    )
+    assert report["seed"] == 0
+    md = render_markdown(report)
+    assert "Profile `full`, base seed 0 (added to each claim's own seed)" in md
+    assert f"numpy {report['versions']['numpy']}" in md
+    assert "Kept from runs with another base seed: `spectral_gaps.b` (7)." in md
+    assert "- Code: `compare/claims/spectral_gaps.py:12`" in md
+    assert "- Figures: [figures/spectral_gaps/b.png](../figures/spectral_gaps/b.png)" in md
 
 
 def test_merge_replaces_by_id_and_keeps_the_rest(tmp_path):
