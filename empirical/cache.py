@@ -10,6 +10,10 @@ checks both, so an entry copied or renamed from another model, one whose weights
 replaced, and an empty, truncated or unreadable file are all treated as missing, with a
 :class:`CacheEntryWarning` that names the file and the reason; the caller then retrains and
 replaces it.
+
+Stray temporary files (``<entry>.<random>.tmp``, left when a process is killed during a save) are
+removed by the next :func:`save` into the same folder, once nothing writes them any more (see
+:func:`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -28,14 +33,22 @@ import equinox as eqx
 import jax
 import numpy as np
 
+try:  # POSIX; elsewhere a temporary file is only removed once it is STALE_SECONDS old
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
 __all__ = [
     "FORMAT_VERSION",
+    "MIN_TMP_AGE_SECONDS",
+    "STALE_SECONDS",
     "CacheEntryWarning",
     "cache_dir",
     "cache_key",
     "entry_path",
     "load",
     "recording",
+    "remove_stale_temporaries",
     "save",
 ]
 
@@ -45,6 +58,12 @@ FORMAT_VERSION = 3  # 3: the record names its key and the SHA-256 of the entry, 
 # 2: gradients summed over concurrent batch slices (TrainingConfig.shards)
 
 _ENV = "SGV_CACHE_DIR"
+
+#: A temporary file younger than this may be a save that is just starting: never removed.
+MIN_TMP_AGE_SECONDS = 60.0
+#: Where it cannot be told whether a temporary file is still being written (no ``flock``), it is
+#: removed once this old. A save takes well under a second.
+STALE_SECONDS = 3600.0
 
 _ZIP_MAGIC = b"PK\x03\x04"  # how an .npz archive (a zip file) begins
 
@@ -105,18 +124,65 @@ def _digest(arrays: dict[str, np.ndarray], record: dict) -> str:
     return h.hexdigest()
 
 
+def _in_use(tmp: Path) -> bool | None:
+    """Whether a save still holds ``tmp`` (its ``flock``); ``None`` where that cannot be told."""
+    if fcntl is None:
+        return None
+    try:
+        with open(tmp, "rb") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            return False
+    except FileNotFoundError:
+        return True  # its save has just renamed or removed it: nothing to do
+    except OSError:
+        return None  # a file system without flock
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files of saves that no longer run from ``folder``; return them.
+
+    Each :func:`save` holds an exclusive ``flock`` on its temporary file until it closes it, and
+    the kernel drops the lock when the process dies, so a file that is not locked belongs to no
+    live save. Processes training into the same folder in parallel therefore never lose a file
+    they are writing. Kept regardless: files younger than :data:`MIN_TMP_AGE_SECONDS` (a save
+    between creating its file and locking it). Where locks are not available, a file is removed
+    once it is :data:`STALE_SECONDS` old.
+    """
+    removed = []
+    now = time.time()
+    for tmp in Path(folder).glob("*.npz.*.tmp"):
+        try:
+            age = now - tmp.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age < MIN_TMP_AGE_SECONDS:
+            continue
+        in_use = _in_use(tmp)
+        if in_use or (in_use is None and age < STALE_SECONDS):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
 def save(path: Path, network: eqx.Module, meta: dict, key: str | None = None) -> None:
     """Write ``network``'s array leaves and ``meta`` to ``path`` atomically (temporary file, then rename).
 
     The stored record is ``meta`` plus ``format_version``, ``cache_key`` (``key``, default the
     file's stem) and ``sha256`` (see the module docstring). An interrupted write leaves at most a
-    stray temporary file, never an entry that loads.
+    stray temporary file, never an entry that loads; the next save into the folder removes such
+    files (:func:`remove_stale_temporaries`).
     """
     path = Path(path)
     key = path.stem if key is None else key
     if meta.get("cache_key", key) != key:
         raise ValueError(f"meta['cache_key'] ({meta['cache_key']!r}) must equal key ({key!r})")
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
     leaves = jax.tree_util.tree_leaves(eqx.filter(network, eqx.is_array))
     arrays = {f"leaf_{i:04d}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
     stamped = {**meta, "format_version": FORMAT_VERSION, "cache_key": key}
@@ -126,6 +192,8 @@ def save(path: Path, network: eqx.Module, meta: dict, key: str | None = None) ->
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            if fcntl is not None:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # "being written": remove_stale_temporaries
             np.savez(f, __meta__=meta_bytes, **arrays)
             f.flush()
             os.fsync(f.fileno())

@@ -7,6 +7,10 @@ retrain and give exactly the seed-0 network again (same seed, same weights).
 
 import io
 import os
+import subprocess
+import sys
+import threading
+import time
 from types import SimpleNamespace
 
 import jax
@@ -242,6 +246,109 @@ class TestGoodEntries:
     def test_meta_naming_another_key_is_refused(self, trained, tmp_path):
         with pytest.raises(ValueError, match="cache_key"):
             cache.save(tmp_path / "a.npz", trained.model.network, {"cache_key": "b"}, "a")
+
+
+def _age(path, seconds):
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+
+
+_HOLDER = """
+import fcntl, sys
+with open(sys.argv[1], "wb") as f:
+    fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    f.write(b"PK half a zip file")
+    f.flush()
+    print("locked", flush=True)
+    sys.stdin.read()
+"""
+
+
+class TestTemporaryFiles:
+    def test_an_old_stray_temporary_is_removed_by_the_next_save(self, trained, tmp_path):
+        net = trained.model.network
+        stray = tmp_path / "abc.npz.k3j_x9q2.tmp"  # what a save killed midway leaves
+        stray.write_bytes(b"PK\x03\x04 half a zip file")
+        _age(stray, 10 * 60)
+        young = tmp_path / "def.npz.a8b7c6d5.tmp"  # a save that may just be starting
+        young.write_bytes(b"")
+        cache.save(tmp_path / "other.npz", net, {"seconds": 1.0})
+        assert not stray.exists()
+        assert young.exists()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["def.npz.a8b7c6d5.tmp", "other.npz"]
+
+    @pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+    def test_a_live_writers_temporary_is_kept_until_it_is_gone(self, trained, tmp_path):
+        net = trained.model.network
+        tmp = tmp_path / "abc.npz.k3j_x9q2.tmp"
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLDER, str(tmp)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout.readline().strip() == "locked"
+            _age(tmp, 2 * 3600)  # older than any age rule: only the lock protects it
+            cache.save(tmp_path / "other.npz", net, {"seconds": 1.0})
+            assert tmp.exists()
+        finally:
+            holder.kill()  # the writer dies mid-save; the kernel drops its lock
+            holder.wait()
+            holder.stdout.close()
+            holder.stdin.close()
+        assert cache.remove_stale_temporaries(tmp_path) == [tmp]
+        assert not tmp.exists()
+
+    def test_a_save_in_progress_keeps_its_temporary(self, trained, tmp_path, monkeypatch):
+        """Another save's cleanup runs while this one writes: its file survives, the entry loads."""
+        net = trained.model.network
+        path = tmp_path / "abc.npz"
+        real_savez, removed = np.savez, []
+
+        def savez_with_a_cleanup_midway(f, **arrays):
+            real_savez(f, **arrays)
+            (tmp,) = tmp_path.glob("abc.npz.*.tmp")
+            _age(tmp, 2 * 3600)
+            removed.extend(cache.remove_stale_temporaries(tmp_path))
+
+        monkeypatch.setattr(np, "savez", savez_with_a_cleanup_midway)
+        cache.save(path, net, {"seconds": 1.0})
+        monkeypatch.undo()
+        assert removed == []
+        assert cache.load(path, net) is not None
+        assert [p.name for p in tmp_path.iterdir()] == ["abc.npz"]
+
+    def test_two_saves_of_the_same_key_do_not_conflict(self, trained, tmp_path, monkeypatch):
+        """Both writers are inside their write at once; each renames its own file; one wins."""
+        path = tmp_path / "abc.npz"
+        real_savez = np.savez
+        together = threading.Barrier(2, timeout=30)
+
+        def savez_side_by_side(f, **arrays):
+            real_savez(f, **arrays)
+            together.wait()  # both temporaries exist now
+
+        monkeypatch.setattr(np, "savez", savez_side_by_side)
+        errors = []
+
+        def one_save(i):
+            try:
+                cache.save(path, trained.model.network, {"seconds": float(i)}, "abc")
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=one_save, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        monkeypatch.undo()
+        assert errors == []
+        net, meta = cache.load(path, trained.model.network, "abc")
+        _assert_same_weights(net, trained.model.network)
+        assert meta["seconds"] in (0.0, 1.0)
+        assert [p.name for p in tmp_path.iterdir()] == ["abc.npz"]
 
 
 def test_the_damages_change_what_they_say(trained, tmp_path):
