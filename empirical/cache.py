@@ -3,6 +3,17 @@
 A cache entry holds the network's array leaves and a JSON record (the configs, seed, training cost).
 It is keyed by a hash of everything that determines the weights (data spec, network, training
 config, seed and :data:`FORMAT_VERSION`), so a change to any of them trains a new model.
+
+The record also names the entry's key (``cache_key``) and a SHA-256 of its content (``sha256``:
+every leaf's name, dtype, shape and bytes, in order, then the rest of the record). :func:`load`
+checks both, so an entry copied or renamed from another model, one whose weights or record were
+replaced, and an empty, truncated or unreadable file are all treated as missing, with a
+:class:`CacheEntryWarning` that names the file and the reason; the caller then retrains and
+replaces it.
+
+Stray temporary files (``<entry>.<random>.tmp``, left when a process is killed during a save) are
+removed by the next :func:`save` into the same folder, once nothing writes them any more (see
+:func:`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
@@ -12,6 +23,8 @@ import hashlib
 import json
 import os
 import tempfile
+import time
+import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,16 +33,46 @@ import equinox as eqx
 import jax
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "cache_dir", "cache_key", "entry_path", "load", "recording", "save"]
+try:  # POSIX; elsewhere a temporary file is only removed once it is STALE_SECONDS old
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MIN_TMP_AGE_SECONDS",
+    "STALE_SECONDS",
+    "CacheEntryWarning",
+    "cache_dir",
+    "cache_key",
+    "entry_path",
+    "load",
+    "recording",
+    "remove_stale_temporaries",
+    "save",
+]
 
 #: Bump when the network, the file layout or the training arithmetic changes: old entries then no
 #: longer match any key.
-FORMAT_VERSION = 2  # 2: gradients summed over concurrent batch slices (TrainingConfig.shards)
+FORMAT_VERSION = 3  # 3: the record names its key and the SHA-256 of the entry, checked on load
+# 2: gradients summed over concurrent batch slices (TrainingConfig.shards)
 
 _ENV = "SGV_CACHE_DIR"
 
+#: A temporary file younger than this may be a save that is just starting: never removed.
+MIN_TMP_AGE_SECONDS = 60.0
+#: Where it cannot be told whether a temporary file is still being written (no ``flock``), it is
+#: removed once this old. A save takes well under a second.
+STALE_SECONDS = 3600.0
+
+_ZIP_MAGIC = b"PK\x03\x04"  # how an .npz archive (a zip file) begins
+
 # The open :func:`recording` lists of this process; every hit and every save is appended to each.
 _RECORDINGS: list[list[dict]] = []
+
+
+class CacheEntryWarning(UserWarning):
+    """A cache entry was found but does not load: it is treated as missing (and retrained)."""
 
 
 @contextlib.contextmanager
@@ -47,9 +90,8 @@ def recording() -> Iterator[list[dict]]:
         _RECORDINGS.remove(log)
 
 
-def _record(path: Path, cache: str, meta: dict) -> None:
-    seconds = meta.get("seconds")
-    entry = {"key": Path(path).stem, "cache": cache, "seconds": seconds}
+def _record(key: str, cache: str, meta: dict) -> None:
+    entry = {"key": key, "cache": cache, "seconds": meta.get("seconds")}
     for log in _RECORDINGS:
         log.append(entry)
 
@@ -71,21 +113,87 @@ def entry_path(record: dict, cache_path=None) -> tuple[str, Path]:
     return key, Path(cache_path) if cache_path is not None else cache_dir() / f"{key}.npz"
 
 
-def save(path: Path, network: eqx.Module, meta: dict) -> None:
+def _digest(arrays: dict[str, np.ndarray], record: dict) -> str:
+    """SHA-256 of each array's name, dtype, shape and bytes (in the given order), then of ``record``
+    as sorted JSON."""
+    h = hashlib.sha256()
+    for name, a in arrays.items():
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(json.dumps(record, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _in_use(tmp: Path) -> bool | None:
+    """Whether a save still holds ``tmp`` (its ``flock``); ``None`` where that cannot be told."""
+    if fcntl is None:
+        return None
+    try:
+        with open(tmp, "rb") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            return False
+    except FileNotFoundError:
+        return True  # its save has just renamed or removed it: nothing to do
+    except OSError:
+        return None  # a file system without flock
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files of saves that no longer run from ``folder``; return them.
+
+    Each :func:`save` holds an exclusive ``flock`` on its temporary file until it closes it, and
+    the kernel drops the lock when the process dies, so a file that is not locked belongs to no
+    live save. Processes training into the same folder in parallel therefore never lose a file
+    they are writing. Kept regardless: files younger than :data:`MIN_TMP_AGE_SECONDS` (a save
+    between creating its file and locking it). Where locks are not available, a file is removed
+    once it is :data:`STALE_SECONDS` old.
+    """
+    removed = []
+    now = time.time()
+    for tmp in Path(folder).glob("*.npz.*.tmp"):
+        try:
+            age = now - tmp.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age < MIN_TMP_AGE_SECONDS:
+            continue
+        in_use = _in_use(tmp)
+        if in_use or (in_use is None and age < STALE_SECONDS):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def save(path: Path, network: eqx.Module, meta: dict, key: str | None = None) -> None:
     """Write ``network``'s array leaves and ``meta`` to ``path`` atomically (temporary file, then rename).
 
-    An interrupted write leaves at most a stray temporary file, never an entry that loads.
+    The stored record is ``meta`` plus ``format_version``, ``cache_key`` (``key``, default the
+    file's stem) and ``sha256`` (see the module docstring). An interrupted write leaves at most a
+    stray temporary file, never an entry that loads; the next save into the folder removes such
+    files (:func:`remove_stale_temporaries`).
     """
     path = Path(path)
+    key = path.stem if key is None else key
+    if meta.get("cache_key", key) != key:
+        raise ValueError(f"meta['cache_key'] ({meta['cache_key']!r}) must equal key ({key!r})")
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
     leaves = jax.tree_util.tree_leaves(eqx.filter(network, eqx.is_array))
     arrays = {f"leaf_{i:04d}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
-    meta_bytes = np.frombuffer(
-        json.dumps({**meta, "format_version": FORMAT_VERSION}).encode(), np.uint8
-    )
+    stamped = {**meta, "format_version": FORMAT_VERSION, "cache_key": key}
+    record = json.loads(json.dumps({k: v for k, v in stamped.items() if k != "sha256"}))
+    record["sha256"] = _digest(arrays, record)
+    meta_bytes = np.frombuffer(json.dumps(record).encode(), np.uint8)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            if fcntl is not None:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # "being written": remove_stale_temporaries
             np.savez(f, __meta__=meta_bytes, **arrays)
             f.flush()
             os.fsync(f.fileno())
@@ -93,32 +201,80 @@ def save(path: Path, network: eqx.Module, meta: dict) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _record(path, "miss", meta)
+    _record(key, "miss", meta)
 
 
-def load(path: Path, like: eqx.Module) -> tuple[eqx.Module, dict] | None:
+def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The record and arrays of an entry; ``ValueError`` naming what is wrong if it is not one."""
+    with open(path, "rb") as fh:
+        head = fh.read(len(_ZIP_MAGIC))
+        if not head:
+            raise ValueError("empty file")
+        if head != _ZIP_MAGIC:
+            raise ValueError("not an .npz archive")
+        fh.seek(0)
+        try:
+            with np.load(fh, allow_pickle=False) as f:
+                raw = f["__meta__"]
+                arrays = {name: f[name] for name in f.files if name != "__meta__"}
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as e:
+            raise ValueError(f"unreadable: {type(e).__name__}: {e}") from e
+    try:
+        meta = json.loads(bytes(raw).decode())
+    except ValueError as e:
+        raise ValueError(f"unreadable record: {e}") from e
+    if not isinstance(meta, dict):
+        raise ValueError("unreadable record: not a JSON object")
+    return meta, arrays
+
+
+def _reject(path: Path, why: str) -> None:
+    warnings.warn(
+        f"model cache entry {path} ignored ({' '.join(why.split())}); treated as missing",
+        CacheEntryWarning,
+        stacklevel=3,
+    )
+
+
+def load(path: Path, like: eqx.Module, key: str | None = None) -> tuple[eqx.Module, dict] | None:
     """Load an entry into the structure of ``like``; ``None`` if there is no entry that matches.
 
-    An entry whose format version, leaf count, shapes or dtypes differ from ``like`` is treated as
-    missing (it will be retrained and replaced), never half-loaded.
+    ``key`` is the requested cache key (default: the file's stem). An entry of another format
+    version is an old entry: ``None``. An entry that is empty or unreadable, whose record names
+    another key, whose content does not match its ``sha256``, or whose leaf count, shapes or
+    dtypes differ from ``like`` is treated as missing too, with a :class:`CacheEntryWarning`
+    naming the file and the reason; it will be retrained and replaced, never half-loaded.
     """
     path = Path(path)
     if not path.is_file():
         return None
+    key = path.stem if key is None else key
+    try:
+        meta, arrays = _read(path)
+    except (OSError, ValueError) as e:
+        return _reject(path, str(e))
+    version = meta.get("format_version")
+    if isinstance(version, int) and version != FORMAT_VERSION:
+        return None  # an entry of an older (or newer) format: a plain miss
+    if version != FORMAT_VERSION:
+        return _reject(path, f"format_version {version!r} is not an integer")
+    if meta.get("cache_key") != key:
+        return _reject(path, f"its record names key {meta.get('cache_key')!r}, not {key!r}")
+    record = {k: v for k, v in meta.items() if k != "sha256"}
+    if meta.get("sha256") != _digest(arrays, record):
+        return _reject(path, "its content does not match the SHA-256 in its record")
     params, static = eqx.partition(like, eqx.is_array)
     leaves, treedef = jax.tree_util.tree_flatten(params)
-    try:
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
-            meta = json.loads(bytes(f["__meta__"]).decode())
-            stored = [f[f"leaf_{i:04d}"] for i in range(len(leaves))]
-            extra = len(f.files) - 1 - len(leaves)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):  # damaged or foreign file
-        return None
-    if meta.get("format_version") != FORMAT_VERSION or extra != 0:
-        return None
-    for new, old in zip(stored, leaves, strict=True):
+    names = [f"leaf_{i:04d}" for i in range(len(leaves))]
+    if list(arrays) != names:
+        return _reject(path, f"{len(arrays)} arrays, the network has {len(leaves)} leaves")
+    for name, old in zip(names, leaves, strict=True):
+        new = arrays[name]
         if new.shape != old.shape or new.dtype != old.dtype:
-            return None
-    restored = jax.tree_util.tree_unflatten(treedef, [jax.numpy.asarray(a) for a in stored])
-    _record(path, "hit", meta)
+            return _reject(
+                path,
+                f"{name} is {new.dtype}{list(new.shape)}, the network's {old.dtype}{list(old.shape)}",
+            )
+    restored = jax.tree_util.tree_unflatten(treedef, [jax.numpy.asarray(arrays[n]) for n in names])
+    _record(key, "hit", meta)
     return eqx.combine(restored, static), meta

@@ -382,7 +382,9 @@ def train(
     themselves are the data (``n_data`` is not used) and the target is their empirical score.
 
     The cache key hashes ``spec.to_dict()``, both configs, the seed and the cache format version;
-    entries are written atomically, so a run killed midway leaves nothing that loads.
+    entries are written atomically, so a run killed midway leaves nothing that loads. An entry
+    that is damaged or belongs to another model (its record names another key, or its content
+    does not match its SHA-256) is retrained and replaced, with a warning (:mod:`empirical.cache`).
     """
     if training.objective == "score_regression" and not isinstance(spec, FiniteSet):
         raise ValueError(
@@ -397,7 +399,7 @@ def train(
     }
     key, path = cache.entry_path(record, cache_path)
     like = build_network(network, spec.d, jax.random.PRNGKey(0))
-    hit = cache.load(path, like)
+    hit = cache.load(path, like, key)
     if hit is not None:
         net, meta = hit
         return ScoreModel(net, spec.d, {**meta, "cache": "hit", "cache_key": key})
@@ -407,5 +409,5 @@ def train(
         data = sample(spec, training.n_data, seed)
     model = fit(data, network, training, seed, progress=progress, description=f"training {key[:8]}")
     meta = {**model.meta, "spec": record["spec"]["type"], "cache_key": key}
-    cache.save(path, model.network, meta)
+    cache.save(path, model.network, meta, key)
     return ScoreModel(model.network, spec.d, {**meta, "cache": "miss"})

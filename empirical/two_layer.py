@@ -232,8 +232,8 @@ def train_fixed_time(
         "config": asdict(config),
         "seed": int(seed),
     }
-    _, path = cache.entry_path(record, cache_path)
-    hit = cache.load(path, TwoLayerReLU(config.width, jax.random.PRNGKey(0)))
+    key, path = cache.entry_path(record, cache_path)
+    hit = cache.load(path, TwoLayerReLU(config.width, jax.random.PRNGKey(0)), key)
     if hit is not None:
         net, meta = hit
         return FixedTimeFit(
@@ -247,7 +247,7 @@ def train_fixed_time(
             meta["seconds"],
         )
     fit = fit_fixed_time(pts, t, lam, config, seed)
-    cache.save(path, fit.network, {**record, "loss": fit.loss, "seconds": fit.seconds})
+    cache.save(path, fit.network, {**record, "loss": fit.loss, "seconds": fit.seconds}, key)
     return fit
 
 
@@ -506,8 +506,8 @@ def train_regression(
         "seed": seed,
         "recipe": RECIPE,
     }
-    _, path = cache.entry_path(record, cache_path)
-    hit = cache.load(path, SkipReLU(config.width, jax.random.PRNGKey(0)))
+    key, path = cache.entry_path(record, cache_path)
+    hit = cache.load(path, SkipReLU(config.width, jax.random.PRNGKey(0)), key)
     if hit is not None:
         net, meta = hit
         return RegressionFit(
@@ -515,5 +515,5 @@ def train_regression(
         )
     fit = fit_regression(pts, t, lam, config, seed)
     meta = {**record, "loss": fit.loss, "history": fit.history, "seconds": fit.seconds}
-    cache.save(path, fit.network, meta)
+    cache.save(path, fit.network, meta, key)
     return fit
