@@ -2,7 +2,7 @@
 
 A cache entry holds the network's array leaves and a JSON record (the configs, seed, training cost).
 It is keyed by a hash of everything that determines the weights (data spec, network, training
-config, seed and :data:`FORMAT_VERSION`), so a change to any of them trains a new model.
+config, seed and :data:`KEY_VERSION`), so a change to any of them trains a new model.
 
 The record also names the entry's key (``cache_key``) and a SHA-256 of its content (``sha256``:
 every leaf's name, dtype, shape and bytes, in order, then the rest of the record). :func:`load`
@@ -40,6 +40,8 @@ except ImportError:  # pragma: no cover
 
 __all__ = [
     "FORMAT_VERSION",
+    "KEY_VERSION",
+    "LEGACY_FORMAT",
     "MIN_TMP_AGE_SECONDS",
     "STALE_SECONDS",
     "CacheEntryWarning",
@@ -52,10 +54,18 @@ __all__ = [
     "save",
 ]
 
-#: Bump when the network, the file layout or the training arithmetic changes: old entries then no
-#: longer match any key.
-FORMAT_VERSION = 3  # 3: the record names its key and the SHA-256 of the entry, checked on load
-# 2: gradients summed over concurrent batch slices (TrainingConfig.shards)
+#: Bump when the network or the training arithmetic changes, i.e. when the same configs no longer
+#: give the same weights: old entries then no longer match any key. (Hashed under the name
+#: ``format_version``, which it was called when it also stood for the file layout.)
+KEY_VERSION = 2  # 2: gradients summed over concurrent batch slices (TrainingConfig.shards)
+
+#: The file layout. 3: the record names its key and the SHA-256 of the entry, checked on load.
+FORMAT_VERSION = 3
+
+#: Entries of this layout (written before the key and hash were recorded) are trusted once, on
+#: their first load: their record's key, where it has one, must match, and they are rewritten in
+#: the current layout with their key and hash, checked from then on.
+LEGACY_FORMAT = 2
 
 _ENV = "SGV_CACHE_DIR"
 
@@ -103,7 +113,7 @@ def cache_dir() -> Path:
 
 def cache_key(record: dict) -> str:
     """A short stable hash of a JSON-serialisable record (keys sorted, floats by repr)."""
-    text = json.dumps({**record, "format_version": FORMAT_VERSION}, sort_keys=True)
+    text = json.dumps({**record, "format_version": KEY_VERSION}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -181,6 +191,12 @@ def save(path: Path, network: eqx.Module, meta: dict, key: str | None = None) ->
     key = path.stem if key is None else key
     if meta.get("cache_key", key) != key:
         raise ValueError(f"meta['cache_key'] ({meta['cache_key']!r}) must equal key ({key!r})")
+    _write(path, network, meta, key)
+    _record(key, "miss", meta)
+
+
+def _write(path: Path, network: eqx.Module, meta: dict, key: str) -> None:
+    """The atomic write of :func:`save` (no recording)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path.parent)
     leaves = jax.tree_util.tree_leaves(eqx.filter(network, eqx.is_array))
@@ -201,7 +217,6 @@ def save(path: Path, network: eqx.Module, meta: dict, key: str | None = None) ->
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _record(key, "miss", meta)
 
 
 def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -254,14 +269,15 @@ def load(path: Path, like: eqx.Module, key: str | None = None) -> tuple[eqx.Modu
     except (OSError, ValueError) as e:
         return _reject(path, str(e))
     version = meta.get("format_version")
-    if isinstance(version, int) and version != FORMAT_VERSION:
+    legacy = version == LEGACY_FORMAT and not isinstance(version, bool)
+    if isinstance(version, int) and version != FORMAT_VERSION and not legacy:
         return None  # an entry of an older (or newer) format: a plain miss
-    if version != FORMAT_VERSION:
+    if version != FORMAT_VERSION and not legacy:
         return _reject(path, f"format_version {version!r} is not an integer")
-    if meta.get("cache_key") != key:
+    if meta.get("cache_key", key if legacy else None) != key:
         return _reject(path, f"its record names key {meta.get('cache_key')!r}, not {key!r}")
     record = {k: v for k, v in meta.items() if k != "sha256"}
-    if meta.get("sha256") != _digest(arrays, record):
+    if not legacy and meta.get("sha256") != _digest(arrays, record):
         return _reject(path, "its content does not match the SHA-256 in its record")
     params, static = eqx.partition(like, eqx.is_array)
     leaves, treedef = jax.tree_util.tree_flatten(params)
@@ -276,5 +292,10 @@ def load(path: Path, like: eqx.Module, key: str | None = None) -> tuple[eqx.Modu
                 f"{name} is {new.dtype}{list(new.shape)}, the network's {old.dtype}{list(old.shape)}",
             )
     restored = jax.tree_util.tree_unflatten(treedef, [jax.numpy.asarray(arrays[n]) for n in names])
+    network = eqx.combine(restored, static)
+    if legacy:  # trusted this once: rewritten with its key and hash, checked from now on
+        meta = {k: v for k, v in meta.items() if k != "format_version"}
+        _write(path, network, meta, key)
+        meta = {**meta, "format_version": FORMAT_VERSION, "cache_key": key}
     _record(key, "hit", meta)
-    return eqx.combine(restored, static), meta
+    return network, meta

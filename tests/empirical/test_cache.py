@@ -5,7 +5,9 @@ hand-damaged copy of the seed-0 entry must load as a miss with a warning, and ``
 retrain and give exactly the seed-0 network again (same seed, same weights).
 """
 
+import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+import equinox as eqx
 import jax
 import numpy as np
 import pytest
@@ -228,10 +231,49 @@ class TestGoodEntries:
     def test_an_entry_of_an_older_format_is_a_plain_miss(self, trained, tmp_path, monkeypatch):
         net = trained.model.network
         path = tmp_path / "old.npz"
-        monkeypatch.setattr(cache, "FORMAT_VERSION", cache.FORMAT_VERSION - 1)
+        monkeypatch.setattr(cache, "FORMAT_VERSION", cache.LEGACY_FORMAT - 1)
         cache.save(path, net, {"seconds": 1.0})
         monkeypatch.undo()
         assert cache.load(path, net) is None  # and no warning: warnings are errors here
+
+    @staticmethod
+    def _legacy(path, network, meta):
+        """An entry as the previous layout wrote it: leaves and a record without key or hash."""
+        arrays = jax.tree_util.tree_leaves(eqx.filter(network, eqx.is_array))
+        leaves = {f"leaf_{i:04d}": np.asarray(a) for i, a in enumerate(arrays)}
+        record = {**meta, "format_version": cache.LEGACY_FORMAT}
+        _write_npz(
+            path, {"__meta__": np.frombuffer(json.dumps(record).encode(), np.uint8), **leaves}
+        )
+
+    def test_a_legacy_entry_is_trusted_once_and_rewritten(self, trained, tmp_path):
+        net = trained.model.network
+        path = tmp_path / "abc.npz"
+        self._legacy(path, net, {"seconds": 2.0})
+        loaded, meta = cache.load(path, net)
+        _assert_same_weights(loaded, net)
+        assert (meta["cache_key"], meta["format_version"]) == ("abc", cache.FORMAT_VERSION)
+        stored = json.loads(bytes(_members(path)["__meta__"]).decode())
+        assert (stored["format_version"], stored["cache_key"]) == (cache.FORMAT_VERSION, "abc")
+        assert len(stored["sha256"]) == 64  # from now on checked like any entry
+        tampered = _members(path)
+        tampered["leaf_0000"] = tampered["leaf_0000"] + 1
+        _write_npz(path, tampered)
+        with pytest.warns(cache.CacheEntryWarning, match="SHA-256"):
+            assert cache.load(path, net) is None
+
+    def test_a_legacy_entry_naming_another_key_is_refused(self, trained, tmp_path):
+        net = trained.model.network
+        path = tmp_path / "abc.npz"
+        self._legacy(path, net, {"seconds": 2.0, "cache_key": "xyz"})
+        with pytest.warns(cache.CacheEntryWarning, match="names key"):
+            assert cache.load(path, net) is None
+
+    def test_keys_do_not_change_with_the_file_layout(self):
+        # the keys of the models trained before the layout gained key and hash still find them
+        record = {"spec": {"type": "x"}, "seed": 0}
+        text = json.dumps({**record, "format_version": 2}, sort_keys=True)
+        assert cache.cache_key(record) == hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def test_the_key_defaults_to_the_file_stem(self, trained, tmp_path):
         net = trained.model.network
