@@ -251,6 +251,11 @@ def _reject(path: Path, why: str) -> None:
     )
 
 
+def _is_leaf(x) -> bool:
+    """An array leaf of ``like``: an array, or its shape and dtype (``eqx.filter_eval_shape``)."""
+    return eqx.is_array(x) or isinstance(x, jax.ShapeDtypeStruct)
+
+
 def load(path: Path, like: eqx.Module, key: str | None = None) -> tuple[eqx.Module, dict] | None:
     """Load an entry into the structure of ``like``; ``None`` if there is no entry that matches.
 
@@ -279,7 +284,7 @@ def load(path: Path, like: eqx.Module, key: str | None = None) -> tuple[eqx.Modu
     record = {k: v for k, v in meta.items() if k != "sha256"}
     if not legacy and meta.get("sha256") != _digest(arrays, record):
         return _reject(path, "its content does not match the SHA-256 in its record")
-    params, static = eqx.partition(like, eqx.is_array)
+    params, static = eqx.partition(like, _is_leaf)
     leaves, treedef = jax.tree_util.tree_flatten(params)
     names = [f"leaf_{i:04d}" for i in range(len(leaves))]
     if list(arrays) != names:

@@ -398,7 +398,8 @@ def train(
         "seed": int(seed),
     }
     key, path = cache.entry_path(record, cache_path)
-    like = build_network(network, spec.d, jax.random.PRNGKey(0))
+    # the structure, shapes and dtypes only: no initialiser runs (or compiles) for a cache hit
+    like = eqx.filter_eval_shape(build_network, network, spec.d, jax.random.PRNGKey(0))
     hit = cache.load(path, like, key)
     if hit is not None:
         net, meta = hit

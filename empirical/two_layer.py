@@ -233,7 +233,9 @@ def train_fixed_time(
         "seed": int(seed),
     }
     key, path = cache.entry_path(record, cache_path)
-    hit = cache.load(path, TwoLayerReLU(config.width, jax.random.PRNGKey(0)), key)
+    hit = cache.load(
+        path, eqx.filter_eval_shape(TwoLayerReLU, config.width, jax.random.PRNGKey(0)), key
+    )
     if hit is not None:
         net, meta = hit
         return FixedTimeFit(
@@ -507,7 +509,9 @@ def train_regression(
         "recipe": RECIPE,
     }
     key, path = cache.entry_path(record, cache_path)
-    hit = cache.load(path, SkipReLU(config.width, jax.random.PRNGKey(0)), key)
+    hit = cache.load(
+        path, eqx.filter_eval_shape(SkipReLU, config.width, jax.random.PRNGKey(0)), key
+    )
     if hit is not None:
         net, meta = hit
         return RegressionFit(

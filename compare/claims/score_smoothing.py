@@ -875,6 +875,17 @@ def n_point(ctx: Context) -> Outcome:
     )
 
 
+def _rk45_chain(score, x, t0, s_grid) -> list[np.ndarray]:
+    """States at each s of the decreasing ``s_grid`` by RK45, one trajectory at a time, each
+    segment started from the state at the previous time (one solve per trajectory in all)."""
+    out, state, prev = [], np.array(x, float), t0
+    for s in s_grid:
+        state = np.array([integrate_rk45(score, xi[None], prev, s)[0] for xi in state])
+        out.append(state)
+        prev = s
+    return out
+
+
 @functools.lru_cache(maxsize=2)
 def _collapse_endpoints(kappa, t0, s_grid: tuple, seed: int) -> dict:
     """Per d ∈ {2, 20}: the unit u, the normal parts of 4 draws of p_t0 for S = {±u}, and per field
@@ -890,7 +901,7 @@ def _collapse_endpoints(kappa, t0, s_grid: tuple, seed: int) -> dict:
         perp0 = x - np.outer(x @ u, u)
         ends = {}
         for name, score in (("ESF", esf(pts)), ("S-PL-ESF", spl(kappa, pts))):
-            rk = [np.array([integrate_rk45(score, xi[None], t0, s)[0] for xi in x]) for s in s_grid]
+            rk = _rk45_chain(score, x, t0, s_grid)
             sqrt_t = [integrate_euler(score, x, t0, s, 2000) for s in s_grid]
             in_t = [
                 sample_pf_euler_ve(
