@@ -187,10 +187,15 @@ def _denoise(score, points, n, n_steps, seed):
     return integrate_euler(score, x, T_MAX, T_MIN, n_steps)
 
 
+#: Points per network call in the flows: the hidden activations of 2 048 points stay in cache
+#: (16 384 ran about half as fast on 2 cores, measured on the §6.1 network).
+FLOW_CHUNK = 2_048
+
+
 def _trained_field(points, ctx: Context, sigma_data: float, **recipe):
     network, training = _recipe(ctx, sigma_data, **recipe)
     model = train(FiniteSet(points), network, training, seed=ctx.seed, progress=ctx.progress)
-    model.chunk = 16_384
+    model.chunk = FLOW_CHUNK
     return model, network, training
 
 
@@ -244,7 +249,7 @@ def nn_interpolation(ctx: Context) -> Outcome:
     pts, t0 = LINE, LINE_T0
     network, training = _nb_recipe(ctx, **LINE_RECIPE)
     model = train(FiniteSet(pts), network, training, seed=ctx.seed, progress=ctx.progress)
-    model.chunk = 16_384
+    model.chunk = FLOW_CHUNK
     n = ctx.profile.pick(**LINE_SAMPLES)
     fields = {
         "ESF": esf(pts),
