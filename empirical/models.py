@@ -13,6 +13,7 @@ array of the EDM and conservative MLPs, only the main net of :class:`TimeConditi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 
 import equinox as eqx
@@ -268,8 +269,16 @@ def build_network(config: NetworkConfig, d: int, key) -> eqx.Module:
     return cls(mlp, float(config.sigma_data))
 
 
-def _batched(fn):
-    return jax.jit(jax.vmap(fn))
+@eqx.filter_jit
+def _over_points(network: eqx.Module, method: str, xs, ss):
+    """``method`` of ``network`` at each point: vmapped, compiled once per architecture (the
+    weights are arguments, so networks of the same shapes share the program)."""
+    fns = {
+        "denoise": lambda: network.denoise,
+        "jac_denoise": lambda: jax.jacfwd(network.denoise),
+        "scaled_score": lambda: network.scaled_score,
+    }
+    return jax.vmap(fns[method]())(xs, ss)
 
 
 # Numpy front end of a trained network: the same score(x, sigma) API as the exact fields.
@@ -287,11 +296,12 @@ class ScoreModel:
         self.d = int(d)
         self.meta = dict(meta or {})
         self.chunk = int(chunk)
-        denoise = network.denoise
-        self._denoise = _batched(denoise)
-        self._jac_denoise = _batched(jax.jacfwd(denoise))
-        scaled = getattr(network, "scaled_score", None)
-        self._scaled = _batched(scaled) if scaled is not None else None
+        self._denoise = functools.partial(_over_points, network, "denoise")
+        self._jac_denoise = functools.partial(_over_points, network, "jac_denoise")
+        has_scaled = getattr(network, "scaled_score", None) is not None
+        self._scaled = (
+            functools.partial(_over_points, network, "scaled_score") if has_scaled else None
+        )
 
     def _evaluate(self, fn, x, sigma):
         pts, single = as_points(x, self.d)
