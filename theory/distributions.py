@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from theory import scores
-from theory._validation import as_points, as_sigma, check_finite, check_positive
+from theory._validation import as_points, as_sigma, check_finite, check_integer, check_positive
 
 __all__ = ["EIGENVALUE_CUTOFF", "FiniteSet", "GaussianMixture", "LinearGaussian"]
 
@@ -105,9 +105,7 @@ class LinearGaussian(_Field):
         lam = check_positive("variances", variances)
         if lam.ndim != 1 or lam.size == 0:
             raise ValueError(f"variances must be a non-empty 1-D array (got shape {lam.shape})")
-        if int(d) != d or d < 1:
-            raise ValueError(f"d must be a positive integer (got {d})")
-        d = int(d)
+        d = check_integer("d", d, minimum=1, allowed="a positive integer")
         k = lam.size
         if k > d:
             raise ValueError(f"variances has k = {k} entries, more than the dimension d = {d}")
@@ -195,8 +193,10 @@ class GaussianMixture(_Field):
         if abs(w.sum() - 1.0) > 1e-9:
             raise ValueError(f"weights must sum to 1 (got {w.sum():.12g})")
         m = check_finite("means", means)
-        if m.ndim != 2 or m.shape[0] != w.size:
-            raise ValueError(f"means must have shape (K, d) with K = {w.size} (got {m.shape})")
+        if m.ndim != 2 or m.shape[0] != w.size or m.shape[1] < 1:
+            raise ValueError(
+                f"means must have shape (K, d) with K = {w.size} and d >= 1 (got {m.shape})"
+            )
         d = m.shape[1]
         c = check_finite("covariances", covariances)
         if c.shape != (w.size, d, d):
@@ -254,7 +254,7 @@ class FiniteSet(_Field):
 
     Arguments
     ---------
-    points : (m, d) array, m ≥ 1.
+    points : (m, d) array, m ≥ 1 points in d ≥ 1 dimensions.
 
     Notes
     -----
@@ -266,8 +266,10 @@ class FiniteSet(_Field):
 
     def __init__(self, points):
         p = check_finite("points", points)
-        if p.ndim != 2 or p.shape[0] < 1:
-            raise ValueError(f"points must have shape (m, d) with m >= 1 (got {p.shape})")
+        if p.ndim != 2 or p.shape[0] < 1 or p.shape[1] < 1:
+            raise ValueError(
+                f"points must have shape (m, d) with m >= 1 and d >= 1 (got {p.shape})"
+            )
         p = np.array(p)
         p.setflags(write=False)
         object.__setattr__(self, "points", p)
@@ -278,7 +280,7 @@ class FiniteSet(_Field):
 
     def _chunks(self, n):
         size = max(1, _FINITE_SET_FLOATS // (self.points.shape[0] * self.d))
-        return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+        return [slice(i, min(i + size, n)) for i in range(0, max(n, 1), size)]  # n = 0: one empty
 
     def _fields(self, x, sigma, *, jacobian):
         parts = [

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from theory._validation import check_positive
+from theory._validation import check_integer, check_positive, check_scalar
 
 __all__ = [
     "geometric_grid",
@@ -102,8 +102,6 @@ def geometric_grid(start, stop, n: int) -> np.ndarray:
     -----
     .. math:: g_i = \text{start}\,(\text{stop}/\text{start})^{i/(n-1)}, \quad i = 0, \dots, n-1
     """
-    start = float(check_positive("start", start))
-    stop = float(check_positive("stop", stop))
-    if int(n) != n or n < 2:
-        raise ValueError(f"n must be an integer >= 2 (got {n})")
-    return np.geomspace(start, stop, int(n))
+    start = check_scalar("start", start, positive=True)
+    stop = check_scalar("stop", stop, positive=True)
+    return np.geomspace(start, stop, check_integer("n", n, minimum=2))

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from theory._validation import check_finite, check_positive, check_probability, check_scalar
+from theory._validation import (
+    check_finite,
+    check_integer,
+    check_positive,
+    check_probability,
+    check_scalar,
+)
 
 __all__ = [
     "MarchenkoPastur",
@@ -74,10 +80,9 @@ def linear_gaussian_singular_values(variances, d: int, sigma) -> np.ndarray:
     these are also :math:`-\mathrm{eig}(J_\sigma)`, and :math:`u_i = -v_i` for every singular pair.
     """
     lam = _variances(variances)
-    if int(d) != d or d < lam.size:
-        raise ValueError(f"d must be an integer >= k = {lam.size} (got {d})")
+    d = check_integer("d", d, minimum=lam.size, allowed=f"an integer >= k = {lam.size}")
     s2 = check_positive("sigma", sigma)[..., None] ** 2
-    normal = np.broadcast_to(1.0 / s2, (*s2.shape[:-1], int(d) - lam.size))
+    normal = np.broadcast_to(1.0 / s2, (*s2.shape[:-1], d - lam.size))
     tangent = 1.0 / (lam + s2)
     return -np.sort(-np.concatenate([normal, tangent], axis=-1), axis=-1)
 
@@ -495,9 +500,8 @@ def silverstein_quantiles(p, alphas, taus, n_grid: int = 4001):
     p = check_finite("p", p)
     if np.any((p < 0) | (p > 1)):
         raise ValueError("p must lie in [0, 1]")
-    if int(n_grid) != n_grid or n_grid < 16:
-        raise ValueError(f"n_grid must be an integer >= 16 (got {n_grid})")
-    u = 0.5 * (1.0 - np.cos(np.linspace(0.0, np.pi, int(n_grid))))
+    n_grid = check_integer("n_grid", n_grid, minimum=16)
+    u = 0.5 * (1.0 - np.cos(np.linspace(0.0, np.pi, n_grid)))
     lam = np.concatenate([lo + (hi - lo) * u for lo, hi in silverstein_edges(alphas, taus)])
     dens = silverstein_density(lam, alphas, taus)
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(lam))])

@@ -1,0 +1,101 @@
+"""Regression tests for inputs found by fuzzing the public callables of theory/.
+
+Each test pins one fixed failure and fails on the code before its fix. The references are
+independent of the code under test (mpmath at 60 digits, or a closed form), as each section says.
+"""
+
+import numpy as np
+import pytest
+
+from theory import symbolic
+from theory.distributions import FiniteSet, GaussianMixture, LinearGaussian
+from theory.schedules import geometric_grid, vp_a
+from theory.spectra import (
+    linear_gaussian_singular_values,
+    local_dimension,
+    marchenko_pastur,
+    silverstein_quantiles,
+    staircase_steps,
+)
+
+DPS = 60
+EPS = np.finfo(np.float64).eps
+INF = float("inf")
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Integer and scalar arguments: ValueError naming the argument and the range, for infinity,
+#    NaN, fractions, arrays and non-numbers (before: OverflowError or TypeError)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: geometric_grid(1.0, 2.0, INF), r"^n must be an integer >= 2"),
+        (lambda: geometric_grid(1.0, 2.0, np.nan), r"^n must be an integer >= 2"),
+        (lambda: geometric_grid(1.0, 2.0, np.array([3, 4])), r"^n must be an integer >= 2"),
+        (lambda: geometric_grid(1.0, 2.0, "5"), r"^n must be a real number"),
+        (lambda: LinearGaussian([1.0], INF), r"^d must be a positive integer"),
+        (lambda: LinearGaussian([1.0], [2, 3]), r"^d must be a positive integer"),
+        (lambda: linear_gaussian_singular_values([1.0], INF, 0.5), r"^d must be an integer >= k"),
+        (
+            lambda: silverstein_quantiles(0.5, [0.2], [1.0], n_grid=INF),
+            r"^n_grid must be an integer >= 16",
+        ),
+        (lambda: symbolic.gaussian_score_jacobian(INF, 1), r"^d must be a positive integer"),
+        (lambda: symbolic.gaussian_score_jacobian(3, np.nan), r"^k must be an integer with 1"),
+    ],
+)
+def test_integer_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda: local_dimension([1.0], 0.5, np.array([0.3, 0.5])),
+            r"^c must be a scalar in \(0, 1\)",
+        ),
+        (
+            lambda: marchenko_pastur(np.array([0.2, 0.3]), 1.0),
+            r"^alpha must be a scalar in \(0, 1\)",
+        ),
+        (lambda: marchenko_pastur(np.array([0.2]), 1.0), r"^alpha must be a scalar in \(0, 1\)"),
+        (lambda: staircase_steps([1.0], c=[0.5]), r"^c must be a scalar in \(0, 1\)"),
+        (lambda: geometric_grid(np.array([1.0, 2.0]), 3.0, 4), r"^start must be a scalar > 0"),
+        (lambda: geometric_grid("1", 3.0, 4), r"^start must be a real number"),
+        (lambda: vp_a(1j), r"^t must be a real number"),
+        (lambda: vp_a([1.0, [2.0]]), r"^t must be a real number"),
+    ],
+)
+def test_scalar_and_real_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Empty dimensions (before: accepted, then a ZeroDivisionError in the score)
+
+
+def test_finite_set_rejects_zero_dimensions():
+    with pytest.raises(
+        ValueError, match=r"^points must have shape \(m, d\) with m >= 1 and d >= 1"
+    ):
+        FiniteSet(np.zeros((3, 0)))
+
+
+def test_mixture_rejects_zero_dimensions():
+    with pytest.raises(ValueError, match=r"^means must have shape \(K, d\) with K = 1 and d >= 1"):
+        GaussianMixture([1.0], np.zeros((1, 0)), np.zeros((1, 0, 0)))
+
+
+@pytest.mark.parametrize("method", ["score", "jacobian", "denoiser", "log_density"])
+def test_finite_set_empty_batch(method):
+    # An empty batch is valid input: an empty result, as for the other specs.
+    spec = FiniteSet([[0.0, 1.0], [1.0, 0.0]])
+    ref = getattr(LinearGaussian([1.0], 2), method)(np.zeros((0, 2)), 0.5)
+    out = getattr(spec, method)(np.zeros((0, 2)), 0.5)
+    assert out.shape == ref.shape
+    assert out.shape[0] == 0
