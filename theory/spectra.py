@@ -469,10 +469,12 @@ def silverstein_density(lam, alphas, taus):
     return _as_output(_density_from_levels(lam, al, ta))
 
 
-def _density_from_levels(lam: np.ndarray, al: np.ndarray, ta: np.ndarray) -> np.ndarray:
+def _density_from_levels(
+    lam: np.ndarray, al: np.ndarray, ta: np.ndarray, edges: list[tuple[float, float]] | None = None
+) -> np.ndarray:
     out = np.zeros(lam.shape)
     inside = np.zeros(lam.shape, dtype=bool)
-    for lo, hi in _edges_from_levels(al, ta):
+    for lo, hi in _edges_from_levels(al, ta) if edges is None else edges:
         inside |= (lam > lo) & (lam < hi)
     if np.any(inside):
         m = _stieltjes_upper(lam[inside], al, ta)
@@ -538,6 +540,12 @@ def jacobian_spectral_density(mu, t, alphas, taus):
 
     with ρ the nonzero-eigenvalue density of :func:`silverstein_density`. This function returns the
     second term. Source: paper001 §2.3 (single level, [R] Eq. 16 mapped [D]) and §2.4 [D].
+
+    Evaluation: only μ in :math:`[t/(t+\gamma_+), t/(t+\gamma_-)]` (the image of the support) is
+    mapped back (there λ ≤ t + γ_+), and the factor is formed as
+    :math:`t/\mu^2 = (t/\mu)/\mu`, so a tiny μ or t neither underflows :math:`\mu^2` nor forms
+    0·∞. Near the bulk the density is about :math:`\lambda^2/t`; a t so small that this exceeds
+    the float64 range (t below about :math:`4\gamma_+^2/1.8\cdot10^{308}`) raises ``ValueError``.
     """
     mu = check_finite("mu", mu)
     t = check_positive("t", t)
@@ -548,12 +556,26 @@ def jacobian_spectral_density(mu, t, alphas, taus):
         raise ValueError(
             f"mu and t must broadcast together (got shapes {mu.shape} and {t.shape})"
         ) from None
-    inside = (mu > 0.0) & (mu < 1.0)
+    edges = _edges_from_levels(al, ta)
+    # λ = t(1−μ)/μ lies in the support [γ_-, γ_+] iff t/(t+γ_+) ≤ μ ≤ t/(t+γ_-): select in μ, so
+    # that λ and the factor t/μ² are formed only where they are bounded (never 0·∞ at tiny μ).
+    lo, hi = edges[0][0], edges[-1][1]
+    support = (mu > 0.0) & (mu < 1.0) & (mu >= t / (t + hi)) & (mu <= t / (t + lo))
     out = np.zeros(mu.shape)
-    if np.any(inside):
-        m_in, t_in = mu[inside], t[inside]
-        rho = _density_from_levels(t_in * (1.0 - m_in) / m_in, al, ta)
-        out[inside] = al.sum() * rho * t_in / m_in**2
+    if np.any(support):
+        m_in, t_in = mu[support], t[support]
+        rho = _density_from_levels(t_in * (1.0 - m_in) / m_in, al, ta, edges)  # λ ≤ t + γ_+
+        # t/μ² ≤ (t + γ_+)²/t, which overflows only for t ≲ γ_+²/1.8e308
+        with np.errstate(over="ignore"):
+            factor = (t_in / m_in) / m_in
+        if np.any(np.isinf(factor) & (rho > 0.0)):
+            big = np.finfo(np.float64).max
+            raise ValueError(
+                f"t must be large enough that the density (about λ²/t) stays below {big:.3g} at "
+                f"the requested mu (got t = {t_in[np.isinf(factor)].min():.3g}; "
+                f"t > {4.0 * hi * hi / big:.3g} always suffices here)"
+            )
+        out[support] = al.sum() * rho * np.where(rho > 0.0, factor, 0.0)
     return _as_output(out)
 
 

@@ -4,13 +4,18 @@ Each test pins one fixed failure and fails on the code before its fix. The refer
 independent of the code under test (mpmath at 60 digits, or a closed form), as each section says.
 """
 
+import warnings
+
+import mpmath
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
 from theory import symbolic
 from theory.distributions import FiniteSet, GaussianMixture, LinearGaussian
 from theory.schedules import geometric_grid, vp_a
 from theory.spectra import (
+    jacobian_spectral_density,
     linear_gaussian_singular_values,
     local_dimension,
     marchenko_pastur,
@@ -99,3 +104,40 @@ def test_finite_set_empty_batch(method):
     out = getattr(spec, method)(np.zeros((0, 2)), 0.5)
     assert out.shape == ref.shape
     assert out.shape[0] == 0
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Jacobian spectral density at tiny μ and t (before: NaN from 0·∞, or ∞ from μ² underflowing)
+
+
+def _mp_jacobian_density(mu: float, t: float, alpha: float, tau: float) -> float:
+    """α ρ_MP(λ) t/μ² with λ = t(1 − μ)/μ, all at DPS digits (one variance level)."""
+    with mpmath.workdps(DPS):
+        mu_, t_, a_, tau_ = (mpmath.mpf(v) for v in (mu, t, alpha, tau))
+        lam = t_ * (1 - mu_) / mu_
+        lo, hi = tau_ * (1 - mpmath.sqrt(a_)) ** 2, tau_ * (1 + mpmath.sqrt(a_)) ** 2
+        if not lo < lam < hi:
+            return 0.0
+        rho = mpmath.sqrt((hi - lam) * (lam - lo)) / (2 * mpmath.pi * a_ * tau_ * lam)
+        return float(a_ * rho * t_ / mu_**2)
+
+
+@pytest.mark.parametrize(
+    ("mu", "t"),
+    [(1e-200, 1.0), (5e-324, 1.0), (1e-200, 1e-200), (3e-300, 1e-300)],
+)
+def test_jacobian_density_tiny_mu(mu, t):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = jacobian_spectral_density(mu, t, [0.5], [1.0])
+    ref = _mp_jacobian_density(mu, t, 0.5, 1.0)
+    assert np.isfinite(got)
+    assert_allclose(got, ref, rtol=1e-12, atol=0.0)
+
+
+def test_jacobian_density_beyond_float64():
+    # At t = 1e-310 the density near the bulk is about λ²/t ≈ 1e310: not representable.
+    ref = _mp_jacobian_density(1e-310, 1e-310, 0.5, 1.0)
+    assert ref == INF
+    with pytest.raises(ValueError, match=r"^t must be large enough"):
+        jacobian_spectral_density(1e-310, 1e-310, [0.5], [1.0])
