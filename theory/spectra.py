@@ -633,9 +633,15 @@ def intermediate_gap(t, a, b):
     return t * (b - a) / ((t + a) * (t + b))
 
 
+def _sqrt_terms(a: float, b: float) -> tuple[float, float]:
+    """``(s, r) = (√a + √b, √b − √a)`` with r = (b − a)/s: no cancellation when a ≈ b."""
+    s = float(np.sqrt(a) + np.sqrt(b))
+    return s, (b - a) / s  # b − a is exact for a ≤ b ≤ 2a (Sterbenz) and rounded once otherwise
+
+
 def _delta_max(a: float, b: float) -> float:
-    sa, sb = np.sqrt(a), np.sqrt(b)
-    return float((sb - sa) / (sb + sa))
+    s, r = _sqrt_terms(a, b)
+    return r / s
 
 
 def gap_peak(a, b) -> tuple[float, float]:
@@ -656,7 +662,11 @@ def gap_peak(a, b) -> tuple[float, float]:
     :func:`intermediate_gap` over t > 0:
 
     .. math:: t_{max} = \sqrt{ab}, \qquad
-              \Delta_{max} = \Delta(t_{max}) = \frac{\sqrt b-\sqrt a}{\sqrt b+\sqrt a}.
+              \Delta_{max} = \Delta(t_{max}) = \frac{\sqrt b-\sqrt a}{\sqrt b+\sqrt a}
+              = \frac{b-a}{(\sqrt a+\sqrt b)^2},
+
+    evaluated in the last form (as :math:`((b-a)/(\sqrt a+\sqrt b))/(\sqrt a+\sqrt b)`), which
+    keeps full relative precision for nearly equal edges, where :math:`\sqrt b-\sqrt a` cancels.
 
     Source: paper001 §2.4, Eqs. 22/25 [R] (:math:`t_{max} = \sqrt{\gamma_-(\sigma_1)\gamma_+(\sigma_2)}`);
     :math:`\Delta_{max}` [D]; §6 T7. Re-derived in :func:`theory.symbolic.intermediate_gap_extremum`.
@@ -688,25 +698,33 @@ def gap_window(a, b, delta) -> tuple[float, float] | None:
     .. math:: t_\pm = \frac{(b-a)-\Delta(a+b) \pm \sqrt{\big((b-a)-\Delta(a+b)\big)^2
               - 4\Delta^2ab}}{2\Delta}, \qquad t_-t_+ = ab = t_{max}^2 .
 
-    They are evaluated without cancellation: the discriminant as
-    :math:`(\sqrt a+\sqrt b)^2(\Delta_{max}-\Delta)\cdot(\sqrt b-\sqrt a)
-    \big((\sqrt b+\sqrt a)-\Delta(\sqrt b-\sqrt a)\big)`, and :math:`t_-` in the rationalised form
-    :math:`t_- = 2\Delta ab/(B+\sqrt{\cdot})` (B the linear coefficient), algebraically equal to the
-    '−' root above. Real roots exist iff :math:`\Delta\le\Delta_{max}`; at equality the gap only
-    touches Δ, so the open window is empty and ``None`` is returned.
+    They are evaluated without cancellation: with :math:`s = \sqrt a+\sqrt b` and
+    :math:`r = \sqrt b-\sqrt a = (b-a)/s`, the discriminant is
+    :math:`s^2(\Delta_{max}-\Delta)\cdot r\,(s-\Delta r)`, and :math:`t_-` takes the rationalised
+    form :math:`t_- = 2\Delta ab/(B+\sqrt{\cdot})` (B the linear coefficient, > 0 whenever
+    :math:`\Delta < \Delta_{max}`), algebraically equal to the '−' root above. Real roots exist iff
+    :math:`\Delta\le\Delta_{max}`; at equality the gap only touches Δ, so the open window is empty
+    and ``None`` is returned. The comparison uses the :math:`\Delta_{max}` of :func:`gap_peak`,
+    accurate to a few ulp also for nearly equal edges.
 
     Source: paper001 §2.4, Eqs. 20–21, 24 [R]; explicit roots and :math:`t_-t_+ = ab` [D]; §6 T7, T8.
     """
     a, b = _ordered_pair(a, b)
     delta = _resolution(delta)
-    d_max = _delta_max(a, b)
+    s, r = _sqrt_terms(a, b)
+    d_max = r / s
     if delta >= d_max:
         return None
-    sa, sb = np.sqrt(a), np.sqrt(b)
-    lin = (b - a) - delta * (a + b)
-    disc = (sa + sb) ** 2 * (d_max - delta) * (sb - sa) * ((sb + sa) - delta * (sb - sa))
-    root = lin + np.sqrt(disc)
-    return float(2.0 * delta * a * b / root), float(root / (2.0 * delta))
+    lin = (b - a) - (delta * a + delta * b)
+    root = lin + s * np.sqrt((d_max - delta) * r * (s - delta * r))
+    with np.errstate(over="ignore"):
+        t_open = root / (2.0 * delta)
+    if np.isinf(t_open):
+        raise ValueError(
+            f"delta must be large enough that t_+ ≈ (b − a)/delta fits in float64 "
+            f"(got delta = {delta:.3g} for b − a = {b - a:.3g})"
+        )
+    return float(2.0 * delta * a / root * b), float(t_open)
 
 
 def phase_boundaries(gamma_minus, gamma_plus, delta) -> tuple[float, float]:

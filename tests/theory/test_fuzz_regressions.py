@@ -15,6 +15,9 @@ from theory import symbolic
 from theory.distributions import FiniteSet, GaussianMixture, LinearGaussian
 from theory.schedules import geometric_grid, vp_a
 from theory.spectra import (
+    gap_peak,
+    gap_window,
+    intermediate_gap,
     jacobian_spectral_density,
     linear_gaussian_singular_values,
     local_dimension,
@@ -141,3 +144,56 @@ def test_jacobian_density_beyond_float64():
     assert ref == INF
     with pytest.raises(ValueError, match=r"^t must be large enough"):
         jacobian_spectral_density(1e-310, 1e-310, [0.5], [1.0])
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Gap peak and window for nearly equal edges (before: √b − √a cancelled)
+
+
+def _mp_peak(a: float, b: float) -> tuple[float, float]:
+    with mpmath.workdps(DPS):
+        sa, sb = mpmath.sqrt(mpmath.mpf(a)), mpmath.sqrt(mpmath.mpf(b))
+        return float(sa * sb), float((sb - sa) / (sb + sa))
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (1.0, 1.000001),
+        (1.0, 1.0 + 1e-14),
+        (3.7e-5, 3.7000000001e-5),
+        (2.5e7, 2.5000000000001e7),
+    ],
+)
+def test_gap_peak_near_equal_edges(a, b):
+    ref_t, ref_d = _mp_peak(a, b)
+    t_max, d_max = gap_peak(a, b)
+    assert_allclose(t_max, ref_t, rtol=2 * EPS)
+    assert_allclose(d_max, ref_d, rtol=4 * EPS)
+
+
+def test_gap_window_none_when_peak_below_delta():
+    # The true peak gap is 2.49999874979511e-07 < δ = 2.4999987501076146e-07 (mpmath), so the gap
+    # is never wider than δ.
+    a, b, delta = 1.0, 1.000001, 2.4999987501076146e-07
+    assert _mp_peak(a, b)[1] < delta
+    assert gap_window(a, b, delta) is None
+
+
+@pytest.mark.parametrize(("a", "b"), [(1.0, 1.000001), (1.0, 1.0 + 1e-12), (2.0, 2.00000003)])
+@pytest.mark.parametrize("frac", [1e-6, 1e-3, 0.5])
+def test_gap_window_near_equal_edges(a, b, frac):
+    # δ a fraction below the peak gap: the window exists, and its ends solve Δ(t) = δ at 60 digits
+    # (roots of δt² − [(b − a) − δ(a + b)]t + δab). Near the peak the roots move like
+    # (Δ_max − δ)^(-1/2) per unit of δ, so their accuracy is about ε/√frac.
+    _, d_ref = _mp_peak(a, b)
+    delta = d_ref * (1.0 - frac)
+    window = gap_window(a, b, delta)
+    assert window is not None
+    with mpmath.workdps(DPS):
+        a_, b_, d_ = mpmath.mpf(a), mpmath.mpf(b), mpmath.mpf(delta)
+        lin = (b_ - a_) - d_ * (a_ + b_)
+        root = mpmath.sqrt(lin**2 - 4 * d_**2 * a_ * b_)
+        ref = [float((lin - root) / (2 * d_)), float((lin + root) / (2 * d_))]
+    assert_allclose(window, ref, rtol=16 * EPS / np.sqrt(frac))
+    assert_allclose(intermediate_gap(np.array(window), a, b), delta, rtol=1e-6)
