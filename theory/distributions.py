@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from theory import scores
+from theory import _scores
 from theory._validation import as_points, as_sigma, check_finite, check_integer, check_positive
 
 __all__ = ["EIGENVALUE_CUTOFF", "FiniteSet", "GaussianMixture", "LinearGaussian"]
@@ -92,8 +92,8 @@ class LinearGaussian(_Field):
 
     Notes
     -----
-    The noised score and Jacobian are in :func:`theory.scores.linear_gaussian_score` and
-    :func:`theory.scores.linear_gaussian_jacobian`; the spectrum in
+    The noised score and Jacobian are in :func:`theory._scores.linear_gaussian_score` and
+    :func:`theory._scores.linear_gaussian_jacobian`; the spectrum in
     :func:`theory.spectra.linear_gaussian_singular_values`.
     """
 
@@ -141,16 +141,16 @@ class LinearGaussian(_Field):
         return (self.basis * self.variances) @ self.basis.T
 
     def _fields(self, x, sigma, *, jacobian):
-        s = scores.linear_gaussian_score(x, sigma, self.variances, self.basis)
+        s = _scores.linear_gaussian_score(x, sigma, self.variances, self.basis)
         j = (
-            scores.linear_gaussian_jacobian(x, sigma, self.variances, self.basis)
+            _scores.linear_gaussian_jacobian(x, sigma, self.variances, self.basis)
             if jacobian
             else None
         )
         return s, j
 
     def _log_density(self, x, sigma):
-        return scores.linear_gaussian_log_density(x, sigma, self.variances, self.basis)
+        return _scores.linear_gaussian_log_density(x, sigma, self.variances, self.basis)
 
     def to_dict(self) -> dict:
         return {
@@ -177,7 +177,7 @@ class GaussianMixture(_Field):
     Notes
     -----
     Score and Jacobian by the closed form of paper000 §1.4, see
-    :func:`theory.scores.mixture_fields`.
+    :func:`theory._scores.mixture_fields`.
     """
 
     weights: np.ndarray
@@ -229,12 +229,12 @@ class GaussianMixture(_Field):
         return self.means.shape[1]
 
     def _fields(self, x, sigma, *, jacobian):
-        return scores.mixture_fields(
+        return _scores.mixture_fields(
             x, sigma, self.weights, self.means, self.eigvals, self.eigvecs, jacobian=jacobian
         )
 
     def _log_density(self, x, sigma):
-        return scores.mixture_log_density(
+        return _scores.mixture_log_density(
             x, sigma, self.weights, self.means, self.eigvals, self.eigvecs
         )
 
@@ -259,7 +259,7 @@ class FiniteSet(_Field):
     Notes
     -----
     The noised score is the empirical score, computed with log-sum-exp weights so that it is stable
-    down to σ = 1e-4, see :func:`theory.scores.finite_set_fields`.
+    down to σ = 1e-4, see :func:`theory._scores.finite_set_fields`.
     """
 
     points: np.ndarray
@@ -284,7 +284,7 @@ class FiniteSet(_Field):
 
     def _fields(self, x, sigma, *, jacobian):
         parts = [
-            scores.finite_set_fields(x[c], sigma[c], self.points, jacobian=jacobian)
+            _scores.finite_set_fields(x[c], sigma[c], self.points, jacobian=jacobian)
             for c in self._chunks(x.shape[0])
         ]
         score = np.concatenate([p[0] for p in parts])
@@ -294,7 +294,7 @@ class FiniteSet(_Field):
     def _log_density(self, x, sigma):
         return np.concatenate(
             [
-                scores.finite_set_log_density(x[c], sigma[c], self.points)
+                _scores.finite_set_log_density(x[c], sigma[c], self.points)
                 for c in self._chunks(x.shape[0])
             ]
         )

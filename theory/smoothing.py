@@ -33,7 +33,7 @@ import numpy as np
 from scipy import integrate
 from scipy.special import ndtr
 
-from theory import scores
+from theory import _scores
 from theory._validation import check_finite, check_positive, check_scalar
 from theory.distributions import FiniteSet
 
@@ -462,7 +462,7 @@ def score_matching_loss(t, kappa, points) -> float:
         xi = np.array([centre + root_t * z])
         # t f - t s_t, both formed as pulls (target - xi), so nothing cancels near a point
         tf = t * _smoothed_1d(xi, t, delta, line)[0]
-        ts = t * scores.finite_set_fields(xi[:, None], sigma, pts1, jacobian=False)[0][0, 0]
+        ts = t * _scores.finite_set_fields(xi[:, None], sigma, pts1, jacobian=False)[0][0, 0]
         return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi) * (tf - ts) ** 2 / t
 
     # Absolute tolerance from the small-t value below: where the exact integrand is

@@ -199,7 +199,7 @@ def mixture_score_jacobian_1d() -> MixtureFields1D:
 
     whose first and second x-derivatives are taken by sympy. They are the 1-D case of the closed
     form :math:`J = -\sum_k w_k c_k^{-1} + \sum_k w_k (s_k - s)^2` of paper000 §1.4
-    (:func:`theory.scores.mixture_fields`).
+    (:func:`theory._scores.mixture_fields`).
     """
     x, m1, m2 = sympy.symbols("x m1 m2", real=True)
     pi = sympy.Symbol("pi_1", positive=True)  # not "pi": lambdify would shadow the constant π

@@ -4,6 +4,7 @@ Each test pins one fixed failure and fails on the code before its fix. The refer
 independent of the code under test (mpmath at 60 digits, or a closed form), as each section says.
 """
 
+import pkgutil
 import warnings
 
 import mpmath
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+import theory
 from theory import symbolic
 from theory.distributions import FiniteSet, GaussianMixture, LinearGaussian
 from theory.schedules import geometric_grid, vp_a
@@ -197,3 +199,22 @@ def test_gap_window_near_equal_edges(a, b, frac):
         ref = [float((lin - root) / (2 * d_)), float((lin + root) / (2 * d_))]
     assert_allclose(window, ref, rtol=16 * EPS / np.sqrt(frac))
     assert_allclose(intermediate_gap(np.array(window), a, b), delta, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# 5. No public module without input checks: the unvalidated closed forms are private
+
+
+PUBLIC_MODULES = {
+    "distributions",
+    "schedules",
+    "smoothing",
+    "spectra",
+    "symbolic",
+    "symbolic_smoothing",
+}
+
+
+def test_public_modules():
+    public = {m.name for m in pkgutil.iter_modules(theory.__path__) if not m.name.startswith("_")}
+    assert public == PUBLIC_MODULES
