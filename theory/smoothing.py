@@ -437,8 +437,11 @@ def score_matching_loss(t, kappa, points) -> float:
 
     each integral by :func:`scipy.integrate.quad` over :math:`|z| \le \kappa + 12` (the
     Gaussian weight beyond is below 1e-30 relative), split at the kinks, midpoints and points,
-    with an absolute tolerance of 1e-12 times the small-t value below. As t → 0 (derived here [D]; for two points it reproduces
-    the note's table, §2.1),
+    with an absolute tolerance of 1e-12 times the small-t value below. Both scores are evaluated
+    in coordinates centred on :math:`\tau_j` (the points enter as :math:`\tau_k - \tau_j`, the
+    position as :math:`\sqrt t z`), so the integrand stays smooth to rounding even when
+    :math:`\sqrt t` is far below the spacing of float64 numbers near :math:`\tau_j`. As t → 0
+    (derived here [D]; for two points it reproduces the note's table, §2.1),
 
     .. math:: L_t = \frac1n\sum_{k=1}^{n-1}\frac{2F(\kappa)}{(1-\delta_t/\Delta_k)^2}
               + O(e^{-c/t}) \;\to\; \frac{2(n-1)}{n}F(\kappa),
@@ -451,19 +454,19 @@ def score_matching_loss(t, kappa, points) -> float:
     kappa = _scalar("kappa", kappa)
     t = _scalar("t", t)
     delta = _check_regime("t", t, kappa, line)
-    tau = line.tau
     root_t = np.sqrt(t)
-    mid, half = line.mid, line.half
-    features = np.concatenate([tau, mid, mid - (half - delta), mid + (half - delta)])
-    pts1 = tau[:, None]
+    half = line.half
     sigma = np.array([root_t])
 
-    def integrand(z: float, centre: float) -> float:
-        xi = np.array([centre + root_t * z])
+    def integrand(z: float, local: _Line) -> float:
+        # In coordinates centred on the current point: xi - centre = sqrt(t) z is exact to
+        # rounding, whereas centre + sqrt(t) z would round to a grid of spacing ulp(centre),
+        # coarse against sqrt(t) when the points lie far from 0 and t is small.
+        u = np.array([root_t * z])
         # t f - t s_t, both formed as pulls (target - xi), so nothing cancels near a point
-        tf = t * _smoothed_1d(xi, t, delta, line)[0]
-        ts = t * _scores.finite_set_fields(xi[:, None], sigma, pts1, jacobian=False)[0][0, 0]
-        return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi) * (tf - ts) ** 2 / t
+        tf = t * _smoothed_1d(u, t, delta, local)[0]
+        ts = t * _scores.finite_set_fields(u[:, None], sigma, local.tau[:, None], jacobian=False)[0]
+        return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi) * (tf - ts[0, 0]) ** 2 / t
 
     # Absolute tolerance from the small-t value below: where the exact integrand is
     # exponentially small, t f - t s_t is rounding noise that no relative tolerance can resolve.
@@ -473,15 +476,17 @@ def score_matching_loss(t, kappa, points) -> float:
     epsabs = _LOSS_RTOL * max(leading, np.finfo(np.float64).tiny)
     z_max = kappa + _Z_TAIL
     total = 0.0
-    for centre in tau:
-        z_feat = (features - centre) / root_t
+    for centre in line.tau:
+        local = line._replace(tau=line.tau - centre)
+        mid, gap = local.mid, local.half - delta
+        z_feat = np.concatenate([local.tau, mid, mid - gap, mid + gap]) / root_t
         edges = np.unique(np.concatenate([[-z_max, z_max], z_feat[np.abs(z_feat) < z_max]]))
         for a, b in itertools.pairwise(edges):
             val, _ = integrate.quad(
-                integrand, a, b, args=(centre,), epsabs=epsabs, epsrel=_LOSS_RTOL, limit=200
+                integrand, a, b, args=(local,), epsabs=epsabs, epsrel=_LOSS_RTOL, limit=200
             )
             total += val
-    return total / tau.size
+    return total / line.tau.size
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ Each test pins one fixed failure and fails on the code before its fix. The refer
 independent of the code under test (mpmath at 60 digits, or a closed form), as each section says.
 """
 
+import itertools
 import pkgutil
 import warnings
 
@@ -16,6 +17,7 @@ import theory
 from theory import symbolic
 from theory.distributions import FiniteSet, GaussianMixture, LinearGaussian
 from theory.schedules import geometric_grid, vp_a
+from theory.smoothing import asymptotic_loss, score_matching_loss
 from theory.spectra import (
     gap_peak,
     gap_window,
@@ -218,3 +220,64 @@ PUBLIC_MODULES = {
 def test_public_modules():
     public = {m.name for m in pkgutil.iter_modules(theory.__path__) if not m.name.startswith("_")}
     assert public == PUBLIC_MODULES
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Score-matching loss far from the origin at tiny t (before: IntegrationWarning, roundoff)
+
+
+def _mp_loss(t: float, kappa: float, tau: tuple[float, ...]) -> float:
+    """t E_{p_t}(f − s)² for the n-point S-PL-ESF, by mpmath.quad in the line coordinate ξ.
+
+    Written from the definitions: p_t = (1/n) Σ N(τ_j, t), t s = Σ w_k (τ_k − ξ) with softmax
+    weights, t f = τ_NN − ξ off the ramps and δ/(Δ_k − δ) (ξ − m_k) on the ramp of gap k.
+    """
+    with mpmath.workdps(40):
+        t_, kap = mpmath.mpf(t), mpmath.mpf(kappa)
+        taus = [mpmath.mpf(v) for v in tau]
+        rt = mpmath.sqrt(t_)
+        delta = kap * rt
+
+        def integrand(xi):
+            logits = [-((tk - xi) ** 2) / (2 * t_) for tk in taus]
+            top = max(logits)
+            w = [mpmath.exp(v - top) for v in logits]
+            ts = mpmath.fsum(wk * (tk - xi) for wk, tk in zip(w, taus, strict=True)) / mpmath.fsum(
+                w
+            )
+            tf = min((tk - xi for tk in taus), key=abs)
+            for lo, hi in itertools.pairwise(taus):
+                m, half = (lo + hi) / 2, (hi - lo) / 2
+                if abs(xi - m) < half - delta:
+                    tf = delta / (half - delta) * (xi - m)
+            dens = mpmath.fsum(mpmath.npdf(xi, tk, rt) for tk in taus) / len(taus)
+            return dens * (tf - ts) ** 2 / t_
+
+        reach = kap + 14
+        total = 0
+        for tk in taus:
+            knots = [tk + rt * z for z in (-reach, -kap, 0, kap, reach)]
+            total += mpmath.quad(integrand, knots)
+        return float(total)
+
+
+@pytest.mark.parametrize(
+    ("t", "kappa", "points"),
+    [
+        (1e-12, 0.5, [[100.0], [101.0]]),
+        (1e-12, 2.0, [[100.0], [101.0]]),
+        (1e-16, 1.0, [[0.0], [1.0], [3.0]]),
+        (1e-12, 1.0, [[-5.0], [-4.0], [10.0]]),
+    ],
+)
+def test_loss_no_integration_warning(t, kappa, points):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = score_matching_loss(t, kappa, points)
+    ref = _mp_loss(t, kappa, tuple(p[0] for p in points))
+    assert_allclose(got, ref, rtol=1e-10)
+    # The small-t closed form (exact up to e^{-c/t}, here far below rounding).
+    tau = np.array(points)[:, 0]
+    ratio = kappa * np.sqrt(t) / (np.diff(tau) / 2)
+    small_t = np.sum(2 * float(asymptotic_loss(kappa)) / (1 - ratio) ** 2) / tau.size
+    assert_allclose(got, small_t, rtol=1e-10)
