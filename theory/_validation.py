@@ -7,6 +7,7 @@ import numpy as np
 __all__ = [
     "as_points",
     "as_sigma",
+    "broadcast",
     "check_finite",
     "check_integer",
     "check_positive",
@@ -100,6 +101,16 @@ def check_integer(
     if v < minimum or (maximum is not None and v > maximum):
         raise ValueError(f"{name} must be {allowed} (got {v})")
     return v
+
+
+def broadcast(**arrays: np.ndarray) -> list[np.ndarray]:
+    """Broadcast validated arrays against each other, raising a ValueError that names them all."""
+    try:
+        return np.broadcast_arrays(*arrays.values())
+    except ValueError:
+        names = " and ".join(arrays)
+        shapes = " and ".join(str(np.shape(a)) for a in arrays.values())
+        raise ValueError(f"{names} must broadcast together (got shapes {shapes})") from None
 
 
 def as_points(x, d: int, name: str = "x") -> tuple[np.ndarray, bool]:

@@ -57,6 +57,9 @@ _COLLINEAR_RTOL = 1e-9
 # Working precision (decimal digits) for F(kappa): its closed form cancels about log10(kappa^4 / 2)
 # digits, so the precision grows with kappa to keep float64 accuracy in the tail.
 _F_DPS = 30
+# Beyond this kappa, F(kappa) < 2 phi(kappa) / kappa^3 < 1e-350 rounds to 0 in float64 (and the
+# working precision, which grows like 4 log10(kappa), need not be paid).
+_F_ZERO_KAPPA = 40.0
 # The loss is a sum of Gaussian expectations; standard-normal mass beyond this many standard
 # deviations past the last feature of the integrand is below 1e-30 and is left out.
 _Z_TAIL = 12.0
@@ -390,7 +393,8 @@ def asymptotic_loss(kappa) -> np.ndarray:
     (note §2.1: F derived [D], consistent with the reviewers' :math:`F^{-1}(\varepsilon)` [N];
     a margin such as ε/2 is [U]). The two terms cancel about :math:`\log_{10}(\kappa^4/2)`
     digits, so F is evaluated with mpmath at :math:`30 + 4\log_{10}\max(\kappa, 1)` digits and
-    rounded to float64 (it underflows to 0 beyond κ ≈ 38).
+    rounded to float64 (it underflows to 0 beyond κ ≈ 38, and is returned as 0 for κ ≥ 40
+    without the mpmath evaluation).
 
     For n collinear points the same limit is :math:`\frac1n\sum_k 2F(\kappa) = \frac{2(n-1)}{n}
     F(\kappa)` (each of the 2(n − 1) inner sides of a point contributes F(κ)/n; derived here [D],
@@ -400,6 +404,8 @@ def asymptotic_loss(kappa) -> np.ndarray:
     k = check_positive("kappa", kappa)
 
     def f(kap: float) -> float:
+        if kap >= _F_ZERO_KAPPA:
+            return 0.0
         with mpmath.workdps(_F_DPS + int(4 * max(np.log10(kap), 0.0))):
             kk = mpmath.mpf(kap)
             tail = mpmath.ncdf(-kk)
@@ -653,7 +659,17 @@ class EndpointLaw:
         return np.where(inside, lam * p, 0.0)
 
     def interpolating_density(self, xi) -> np.ndarray:
-        r"""The probability density :math:`\tilde p_0^{(n,t_0)} = \rho / (1 - \sum_k a_k)`."""
+        r"""The probability density :math:`\tilde p_0^{(n,t_0)} = \rho / (1 - \sum_k a_k)`.
+
+        Undefined, and refused, when the interpolating mass underflows to 0 (about
+        :math:`\bar\Phi(\kappa)` below the smallest float64, κ ≳ 38): the atoms then hold all
+        the mass.
+        """
+        if not self.interpolating_mass > 0.0:
+            raise ValueError(
+                f"kappa must leave an interpolating mass > 0 in float64 for interpolating_density "
+                f"(got kappa = {self.kappa:.6g}, t0 = {self.t0:.6g}: the mass underflows to 0)"
+            )
         return self.density(xi) / self.interpolating_mass
 
 

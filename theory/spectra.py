@@ -24,6 +24,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from theory._validation import (
+    broadcast,
     check_finite,
     check_integer,
     check_positive,
@@ -550,12 +551,7 @@ def jacobian_spectral_density(mu, t, alphas, taus):
     mu = check_finite("mu", mu)
     t = check_positive("t", t)
     al, ta = _levels(alphas, taus)
-    try:
-        mu, t = np.broadcast_arrays(mu, t)
-    except ValueError:
-        raise ValueError(
-            f"mu and t must broadcast together (got shapes {mu.shape} and {t.shape})"
-        ) from None
+    mu, t = broadcast(mu=mu, t=t)
     edges = _edges_from_levels(al, ta)
     # λ = t(1−μ)/μ lies in the support [γ_-, γ_+] iff t/(t+γ_+) ≤ μ ≤ t/(t+γ_-): select in μ, so
     # that λ and the factor t/μ² are formed only where they are bounded (never 0·∞ at tiny μ).
@@ -600,8 +596,9 @@ def manifold_gap(t, gamma_minus):
 
     Source: paper001 §2.3 [D] (the paper's "isotropic gap formula", Eq. 15 [R]); §6 T6.
     """
-    t = check_positive("t", t)
-    gamma_minus = check_positive("gamma_minus", gamma_minus)
+    t, gamma_minus = broadcast(
+        t=check_positive("t", t), gamma_minus=check_positive("gamma_minus", gamma_minus)
+    )
     return gamma_minus / (t + gamma_minus)
 
 

@@ -16,8 +16,8 @@ from numpy.testing import assert_allclose
 import theory
 from theory import symbolic
 from theory.distributions import FiniteSet, GaussianMixture, LinearGaussian
-from theory.schedules import geometric_grid, vp_a
-from theory.smoothing import asymptotic_loss, score_matching_loss
+from theory.schedules import geometric_grid, vp_a, vp_score_from_ve, vp_t_to_ve_sigma
+from theory.smoothing import asymptotic_loss, endpoint_law, score_matching_loss
 from theory.spectra import (
     gap_peak,
     gap_window,
@@ -25,6 +25,7 @@ from theory.spectra import (
     jacobian_spectral_density,
     linear_gaussian_singular_values,
     local_dimension,
+    manifold_gap,
     marchenko_pastur,
     silverstein_quantiles,
     staircase_steps,
@@ -281,3 +282,47 @@ def test_loss_no_integration_warning(t, kappa, points):
     ratio = kappa * np.sqrt(t) / (np.diff(tau) / 2)
     small_t = np.sum(2 * float(asymptotic_loss(kappa)) / (1 - ratio) ** 2) / tau.size
     assert_allclose(got, small_t, rtol=1e-10)
+
+
+# --------------------------------------------------------------------------------------------
+# 7. Found by the property suite (test_properties.py)
+
+
+def test_vp_sigma_beyond_float64():
+    # σ(t) ≈ e^t leaves float64 at t = log(1.8e308) ≈ 709.78 (before: inf and a RuntimeWarning).
+    assert np.isfinite(vp_t_to_ve_sigma(709.0))
+    with pytest.raises(ValueError, match=r"^t must be <= 709\.78"):
+        vp_t_to_ve_sigma(710.0)
+
+
+@pytest.mark.parametrize("kappa", [1e50, 1e300])
+def test_asymptotic_loss_huge_kappa(kappa):
+    # F(κ) = E[(Z − κ)_+²] < 2φ(κ)/κ³ is far below the smallest float64 (before: −0.0 at 1e50 from
+    # too few digits, OverflowError at 1e300 from the working precision).
+    with mpmath.workdps(DPS):
+        k = mpmath.mpf(kappa)
+        assert 2 * mpmath.npdf(k) / k**3 < mpmath.mpf("1e-330")
+    got = asymptotic_loss(kappa)
+    assert got == 0.0 and not np.signbit(got)
+
+
+def test_interpolating_density_without_mass():
+    # At κ = 40 the interpolating mass, about Φ̄(40) ≈ 4e-350, underflows to 0 (before: 0/0 = NaN).
+    law = endpoint_law(40.0, 1e-6, [[-1.0], [1.0]])
+    assert law.interpolating_mass == 0.0
+    assert np.all(np.isfinite(law.density([-0.5, 0.0, 0.5])))
+    with pytest.raises(ValueError, match=r"^kappa must leave an interpolating mass > 0"):
+        law.interpolating_density(0.0)
+
+
+def test_vp_score_checks_its_arguments():
+    score = LinearGaussian([1.0], 2).score
+    with pytest.raises(ValueError, match=r"^score_ve must be a callable"):
+        vp_score_from_ve(None)
+    with pytest.raises(ValueError, match=r"^x must be a real number"):
+        vp_score_from_ve(score)("1.0", 0.5)  # before: the string was parsed as 1.0
+
+
+def test_manifold_gap_shapes_named():
+    with pytest.raises(ValueError, match=r"^t and gamma_minus must broadcast together"):
+        manifold_gap(np.ones(2), np.ones(3))
