@@ -1,6 +1,6 @@
 r"""Autodiff of exact noised log-densities in float64: an independent route to scores and Jacobians.
 
-The closed forms in :mod:`theory.scores` were derived by hand; here the log-density is written
+The closed forms in :mod:`theory._scores` were derived by hand; here the log-density is written
 directly (``jnp.linalg.solve`` and ``slogdet`` for Gaussians, log-sum-exp for point sets) and JAX
 differentiates it, so agreement checks the derivations (VE convention,
 :math:`p_\sigma = p_0 * \mathcal N(0,\sigma^2 I)`).

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from theory import scores
-from theory._validation import as_points, as_sigma, check_finite, check_positive
+from theory import _scores
+from theory._validation import as_points, as_sigma, check_finite, check_integer, check_positive
 
 __all__ = ["EIGENVALUE_CUTOFF", "FiniteSet", "GaussianMixture", "LinearGaussian"]
 
@@ -92,8 +92,8 @@ class LinearGaussian(_Field):
 
     Notes
     -----
-    The noised score and Jacobian are in :func:`theory.scores.linear_gaussian_score` and
-    :func:`theory.scores.linear_gaussian_jacobian`; the spectrum in
+    The noised score and Jacobian are in :func:`theory._scores.linear_gaussian_score` and
+    :func:`theory._scores.linear_gaussian_jacobian`; the spectrum in
     :func:`theory.spectra.linear_gaussian_singular_values`.
     """
 
@@ -105,9 +105,7 @@ class LinearGaussian(_Field):
         lam = check_positive("variances", variances)
         if lam.ndim != 1 or lam.size == 0:
             raise ValueError(f"variances must be a non-empty 1-D array (got shape {lam.shape})")
-        if int(d) != d or d < 1:
-            raise ValueError(f"d must be a positive integer (got {d})")
-        d = int(d)
+        d = check_integer("d", d, minimum=1, allowed="a positive integer")
         k = lam.size
         if k > d:
             raise ValueError(f"variances has k = {k} entries, more than the dimension d = {d}")
@@ -143,16 +141,16 @@ class LinearGaussian(_Field):
         return (self.basis * self.variances) @ self.basis.T
 
     def _fields(self, x, sigma, *, jacobian):
-        s = scores.linear_gaussian_score(x, sigma, self.variances, self.basis)
+        s = _scores.linear_gaussian_score(x, sigma, self.variances, self.basis)
         j = (
-            scores.linear_gaussian_jacobian(x, sigma, self.variances, self.basis)
+            _scores.linear_gaussian_jacobian(x, sigma, self.variances, self.basis)
             if jacobian
             else None
         )
         return s, j
 
     def _log_density(self, x, sigma):
-        return scores.linear_gaussian_log_density(x, sigma, self.variances, self.basis)
+        return _scores.linear_gaussian_log_density(x, sigma, self.variances, self.basis)
 
     def to_dict(self) -> dict:
         return {
@@ -179,7 +177,7 @@ class GaussianMixture(_Field):
     Notes
     -----
     Score and Jacobian by the closed form of paper000 §1.4, see
-    :func:`theory.scores.mixture_fields`.
+    :func:`theory._scores.mixture_fields`.
     """
 
     weights: np.ndarray
@@ -195,8 +193,10 @@ class GaussianMixture(_Field):
         if abs(w.sum() - 1.0) > 1e-9:
             raise ValueError(f"weights must sum to 1 (got {w.sum():.12g})")
         m = check_finite("means", means)
-        if m.ndim != 2 or m.shape[0] != w.size:
-            raise ValueError(f"means must have shape (K, d) with K = {w.size} (got {m.shape})")
+        if m.ndim != 2 or m.shape[0] != w.size or m.shape[1] < 1:
+            raise ValueError(
+                f"means must have shape (K, d) with K = {w.size} and d >= 1 (got {m.shape})"
+            )
         d = m.shape[1]
         c = check_finite("covariances", covariances)
         if c.shape != (w.size, d, d):
@@ -229,12 +229,12 @@ class GaussianMixture(_Field):
         return self.means.shape[1]
 
     def _fields(self, x, sigma, *, jacobian):
-        return scores.mixture_fields(
+        return _scores.mixture_fields(
             x, sigma, self.weights, self.means, self.eigvals, self.eigvecs, jacobian=jacobian
         )
 
     def _log_density(self, x, sigma):
-        return scores.mixture_log_density(
+        return _scores.mixture_log_density(
             x, sigma, self.weights, self.means, self.eigvals, self.eigvecs
         )
 
@@ -254,20 +254,22 @@ class FiniteSet(_Field):
 
     Arguments
     ---------
-    points : (m, d) array, m ≥ 1.
+    points : (m, d) array, m ≥ 1 points in d ≥ 1 dimensions.
 
     Notes
     -----
     The noised score is the empirical score, computed with log-sum-exp weights so that it is stable
-    down to σ = 1e-4, see :func:`theory.scores.finite_set_fields`.
+    down to σ = 1e-4, see :func:`theory._scores.finite_set_fields`.
     """
 
     points: np.ndarray
 
     def __init__(self, points):
         p = check_finite("points", points)
-        if p.ndim != 2 or p.shape[0] < 1:
-            raise ValueError(f"points must have shape (m, d) with m >= 1 (got {p.shape})")
+        if p.ndim != 2 or p.shape[0] < 1 or p.shape[1] < 1:
+            raise ValueError(
+                f"points must have shape (m, d) with m >= 1 and d >= 1 (got {p.shape})"
+            )
         p = np.array(p)
         p.setflags(write=False)
         object.__setattr__(self, "points", p)
@@ -278,11 +280,11 @@ class FiniteSet(_Field):
 
     def _chunks(self, n):
         size = max(1, _FINITE_SET_FLOATS // (self.points.shape[0] * self.d))
-        return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+        return [slice(i, min(i + size, n)) for i in range(0, max(n, 1), size)]  # n = 0: one empty
 
     def _fields(self, x, sigma, *, jacobian):
         parts = [
-            scores.finite_set_fields(x[c], sigma[c], self.points, jacobian=jacobian)
+            _scores.finite_set_fields(x[c], sigma[c], self.points, jacobian=jacobian)
             for c in self._chunks(x.shape[0])
         ]
         score = np.concatenate([p[0] for p in parts])
@@ -292,7 +294,7 @@ class FiniteSet(_Field):
     def _log_density(self, x, sigma):
         return np.concatenate(
             [
-                scores.finite_set_log_density(x[c], sigma[c], self.points)
+                _scores.finite_set_log_density(x[c], sigma[c], self.points)
                 for c in self._chunks(x.shape[0])
             ]
         )

@@ -18,7 +18,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from theory._validation import check_positive
+from theory._validation import check_finite, check_integer, check_positive, check_scalar
+
+# Largest VP time whose VE noise level σ ≈ e^t is a finite float64.
+_T_MAX = float(np.log(np.finfo(np.float64).max))
 
 __all__ = [
     "geometric_grid",
@@ -51,9 +54,15 @@ def vp_t_to_ve_sigma(t) -> np.ndarray:
     .. math:: \sigma(t) = \sqrt{v_t / a_t^2} = \sqrt{e^{2t} - 1} = e^{t}\sqrt{1 - e^{-2t}}
 
     computed as ``exp(t) * sqrt(-expm1(-2t))``: exact to rounding for tiny t, and no overflow of
-    :math:`e^{2t}` for 354 < t < 709 where σ itself is still representable.
+    :math:`e^{2t}` for 354 < t < 709 where σ itself is still representable. Beyond
+    :math:`t = \log(\text{float64 max}) \approx 709.78` σ is not representable and t is refused.
     """
     t = check_positive("t", t)
+    if np.any(t > _T_MAX):
+        raise ValueError(
+            f"t must be <= {_T_MAX:.6g}, beyond which sigma ≈ e^t exceeds the float64 range "
+            f"(got max {t.max():.6g})"
+        )
     return np.exp(t) * np.sqrt(-np.expm1(-2.0 * t))
 
 
@@ -83,12 +92,16 @@ def vp_score_from_ve(score_ve: Callable) -> Callable:
     The Jacobian maps the same way with :math:`a_t^{-2}`. ``t`` is a scalar or one value per point
     (shape (n,) for ``x`` of shape (n, d)).
     """
+    if not callable(score_ve):
+        raise ValueError(
+            f"score_ve must be a callable score_ve(x, sigma) (got {type(score_ve).__name__})"
+        )
 
     def score_vp(x, t):
         a = vp_a(t)
         sigma = vp_t_to_ve_sigma(t)
         a_x = a[..., None] if np.ndim(a) else a  # one t per point scales that point's row of x
-        return score_ve(np.asarray(x, dtype=np.float64) / a_x, sigma) / a_x
+        return score_ve(check_finite("x", x) / a_x, sigma) / a_x
 
     return score_vp
 
@@ -102,8 +115,6 @@ def geometric_grid(start, stop, n: int) -> np.ndarray:
     -----
     .. math:: g_i = \text{start}\,(\text{stop}/\text{start})^{i/(n-1)}, \quad i = 0, \dots, n-1
     """
-    start = float(check_positive("start", start))
-    stop = float(check_positive("stop", stop))
-    if int(n) != n or n < 2:
-        raise ValueError(f"n must be an integer >= 2 (got {n})")
-    return np.geomspace(start, stop, int(n))
+    start = check_scalar("start", start, positive=True)
+    stop = check_scalar("stop", stop, positive=True)
+    return np.geomspace(start, stop, check_integer("n", n, minimum=2))

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import integrate
 from scipy.special import ndtr
 
-from theory import scores
+from theory import _scores
 from theory._validation import check_finite, check_positive, check_scalar
 from theory.distributions import FiniteSet
 
@@ -57,6 +57,9 @@ _COLLINEAR_RTOL = 1e-9
 # Working precision (decimal digits) for F(kappa): its closed form cancels about log10(kappa^4 / 2)
 # digits, so the precision grows with kappa to keep float64 accuracy in the tail.
 _F_DPS = 30
+# Beyond this kappa, F(kappa) < 2 phi(kappa) / kappa^3 < 1e-350 rounds to 0 in float64 (and the
+# working precision, which grows like 4 log10(kappa), need not be paid).
+_F_ZERO_KAPPA = 40.0
 # The loss is a sum of Gaussian expectations; standard-normal mass beyond this many standard
 # deviations past the last feature of the integrand is below 1e-30 and is left out.
 _Z_TAIL = 12.0
@@ -390,7 +393,8 @@ def asymptotic_loss(kappa) -> np.ndarray:
     (note §2.1: F derived [D], consistent with the reviewers' :math:`F^{-1}(\varepsilon)` [N];
     a margin such as ε/2 is [U]). The two terms cancel about :math:`\log_{10}(\kappa^4/2)`
     digits, so F is evaluated with mpmath at :math:`30 + 4\log_{10}\max(\kappa, 1)` digits and
-    rounded to float64 (it underflows to 0 beyond κ ≈ 38).
+    rounded to float64 (it underflows to 0 beyond κ ≈ 38, and is returned as 0 for κ ≥ 40
+    without the mpmath evaluation).
 
     For n collinear points the same limit is :math:`\frac1n\sum_k 2F(\kappa) = \frac{2(n-1)}{n}
     F(\kappa)` (each of the 2(n − 1) inner sides of a point contributes F(κ)/n; derived here [D],
@@ -400,6 +404,8 @@ def asymptotic_loss(kappa) -> np.ndarray:
     k = check_positive("kappa", kappa)
 
     def f(kap: float) -> float:
+        if kap >= _F_ZERO_KAPPA:
+            return 0.0
         with mpmath.workdps(_F_DPS + int(4 * max(np.log10(kap), 0.0))):
             kk = mpmath.mpf(kap)
             tail = mpmath.ncdf(-kk)
@@ -437,8 +443,11 @@ def score_matching_loss(t, kappa, points) -> float:
 
     each integral by :func:`scipy.integrate.quad` over :math:`|z| \le \kappa + 12` (the
     Gaussian weight beyond is below 1e-30 relative), split at the kinks, midpoints and points,
-    with an absolute tolerance of 1e-12 times the small-t value below. As t → 0 (derived here [D]; for two points it reproduces
-    the note's table, §2.1),
+    with an absolute tolerance of 1e-12 times the small-t value below. Both scores are evaluated
+    in coordinates centred on :math:`\tau_j` (the points enter as :math:`\tau_k - \tau_j`, the
+    position as :math:`\sqrt t z`), so the integrand stays smooth to rounding even when
+    :math:`\sqrt t` is far below the spacing of float64 numbers near :math:`\tau_j`. As t → 0
+    (derived here [D]; for two points it reproduces the note's table, §2.1),
 
     .. math:: L_t = \frac1n\sum_{k=1}^{n-1}\frac{2F(\kappa)}{(1-\delta_t/\Delta_k)^2}
               + O(e^{-c/t}) \;\to\; \frac{2(n-1)}{n}F(\kappa),
@@ -451,19 +460,19 @@ def score_matching_loss(t, kappa, points) -> float:
     kappa = _scalar("kappa", kappa)
     t = _scalar("t", t)
     delta = _check_regime("t", t, kappa, line)
-    tau = line.tau
     root_t = np.sqrt(t)
-    mid, half = line.mid, line.half
-    features = np.concatenate([tau, mid, mid - (half - delta), mid + (half - delta)])
-    pts1 = tau[:, None]
+    half = line.half
     sigma = np.array([root_t])
 
-    def integrand(z: float, centre: float) -> float:
-        xi = np.array([centre + root_t * z])
+    def integrand(z: float, local: _Line) -> float:
+        # In coordinates centred on the current point: xi - centre = sqrt(t) z is exact to
+        # rounding, whereas centre + sqrt(t) z would round to a grid of spacing ulp(centre),
+        # coarse against sqrt(t) when the points lie far from 0 and t is small.
+        u = np.array([root_t * z])
         # t f - t s_t, both formed as pulls (target - xi), so nothing cancels near a point
-        tf = t * _smoothed_1d(xi, t, delta, line)[0]
-        ts = t * scores.finite_set_fields(xi[:, None], sigma, pts1, jacobian=False)[0][0, 0]
-        return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi) * (tf - ts) ** 2 / t
+        tf = t * _smoothed_1d(u, t, delta, local)[0]
+        ts = t * _scores.finite_set_fields(u[:, None], sigma, local.tau[:, None], jacobian=False)[0]
+        return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi) * (tf - ts[0, 0]) ** 2 / t
 
     # Absolute tolerance from the small-t value below: where the exact integrand is
     # exponentially small, t f - t s_t is rounding noise that no relative tolerance can resolve.
@@ -473,15 +482,17 @@ def score_matching_loss(t, kappa, points) -> float:
     epsabs = _LOSS_RTOL * max(leading, np.finfo(np.float64).tiny)
     z_max = kappa + _Z_TAIL
     total = 0.0
-    for centre in tau:
-        z_feat = (features - centre) / root_t
+    for centre in line.tau:
+        local = line._replace(tau=line.tau - centre)
+        mid, gap = local.mid, local.half - delta
+        z_feat = np.concatenate([local.tau, mid, mid - gap, mid + gap]) / root_t
         edges = np.unique(np.concatenate([[-z_max, z_max], z_feat[np.abs(z_feat) < z_max]]))
         for a, b in itertools.pairwise(edges):
             val, _ = integrate.quad(
-                integrand, a, b, args=(centre,), epsabs=epsabs, epsrel=_LOSS_RTOL, limit=200
+                integrand, a, b, args=(local,), epsabs=epsabs, epsrel=_LOSS_RTOL, limit=200
             )
             total += val
-    return total / tau.size
+    return total / line.tau.size
 
 
 # --------------------------------------------------------------------------------------------
@@ -648,7 +659,17 @@ class EndpointLaw:
         return np.where(inside, lam * p, 0.0)
 
     def interpolating_density(self, xi) -> np.ndarray:
-        r"""The probability density :math:`\tilde p_0^{(n,t_0)} = \rho / (1 - \sum_k a_k)`."""
+        r"""The probability density :math:`\tilde p_0^{(n,t_0)} = \rho / (1 - \sum_k a_k)`.
+
+        Undefined, and refused, when the interpolating mass underflows to 0 (about
+        :math:`\bar\Phi(\kappa)` below the smallest float64, κ ≳ 38): the atoms then hold all
+        the mass.
+        """
+        if not self.interpolating_mass > 0.0:
+            raise ValueError(
+                f"kappa must leave an interpolating mass > 0 in float64 for interpolating_density "
+                f"(got kappa = {self.kappa:.6g}, t0 = {self.t0:.6g}: the mass underflows to 0)"
+            )
         return self.density(xi) / self.interpolating_mass
 
 

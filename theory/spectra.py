@@ -23,7 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from theory._validation import check_finite, check_positive, check_probability, check_scalar
+from theory._validation import (
+    broadcast,
+    check_finite,
+    check_integer,
+    check_positive,
+    check_probability,
+    check_scalar,
+)
 
 __all__ = [
     "MarchenkoPastur",
@@ -74,10 +81,9 @@ def linear_gaussian_singular_values(variances, d: int, sigma) -> np.ndarray:
     these are also :math:`-\mathrm{eig}(J_\sigma)`, and :math:`u_i = -v_i` for every singular pair.
     """
     lam = _variances(variances)
-    if int(d) != d or d < lam.size:
-        raise ValueError(f"d must be an integer >= k = {lam.size} (got {d})")
+    d = check_integer("d", d, minimum=lam.size, allowed=f"an integer >= k = {lam.size}")
     s2 = check_positive("sigma", sigma)[..., None] ** 2
-    normal = np.broadcast_to(1.0 / s2, (*s2.shape[:-1], int(d) - lam.size))
+    normal = np.broadcast_to(1.0 / s2, (*s2.shape[:-1], d - lam.size))
     tangent = 1.0 / (lam + s2)
     return -np.sort(-np.concatenate([normal, tangent], axis=-1), axis=-1)
 
@@ -464,10 +470,12 @@ def silverstein_density(lam, alphas, taus):
     return _as_output(_density_from_levels(lam, al, ta))
 
 
-def _density_from_levels(lam: np.ndarray, al: np.ndarray, ta: np.ndarray) -> np.ndarray:
+def _density_from_levels(
+    lam: np.ndarray, al: np.ndarray, ta: np.ndarray, edges: list[tuple[float, float]] | None = None
+) -> np.ndarray:
     out = np.zeros(lam.shape)
     inside = np.zeros(lam.shape, dtype=bool)
-    for lo, hi in _edges_from_levels(al, ta):
+    for lo, hi in _edges_from_levels(al, ta) if edges is None else edges:
         inside |= (lam > lo) & (lam < hi)
     if np.any(inside):
         m = _stieltjes_upper(lam[inside], al, ta)
@@ -495,9 +503,8 @@ def silverstein_quantiles(p, alphas, taus, n_grid: int = 4001):
     p = check_finite("p", p)
     if np.any((p < 0) | (p > 1)):
         raise ValueError("p must lie in [0, 1]")
-    if int(n_grid) != n_grid or n_grid < 16:
-        raise ValueError(f"n_grid must be an integer >= 16 (got {n_grid})")
-    u = 0.5 * (1.0 - np.cos(np.linspace(0.0, np.pi, int(n_grid))))
+    n_grid = check_integer("n_grid", n_grid, minimum=16)
+    u = 0.5 * (1.0 - np.cos(np.linspace(0.0, np.pi, n_grid)))
     lam = np.concatenate([lo + (hi - lo) * u for lo, hi in silverstein_edges(alphas, taus)])
     dens = silverstein_density(lam, alphas, taus)
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(lam))])
@@ -534,22 +541,37 @@ def jacobian_spectral_density(mu, t, alphas, taus):
 
     with ρ the nonzero-eigenvalue density of :func:`silverstein_density`. This function returns the
     second term. Source: paper001 §2.3 (single level, [R] Eq. 16 mapped [D]) and §2.4 [D].
+
+    Evaluation: only μ in :math:`[t/(t+\gamma_+), t/(t+\gamma_-)]` (the image of the support) is
+    mapped back (there λ ≤ t + γ_+), and the factor is formed as
+    :math:`t/\mu^2 = (t/\mu)/\mu`, so a tiny μ or t neither underflows :math:`\mu^2` nor forms
+    0·∞. Near the bulk the density is about :math:`\lambda^2/t`; a t so small that this exceeds
+    the float64 range (t below about :math:`4\gamma_+^2/1.8\cdot10^{308}`) raises ``ValueError``.
     """
     mu = check_finite("mu", mu)
     t = check_positive("t", t)
     al, ta = _levels(alphas, taus)
-    try:
-        mu, t = np.broadcast_arrays(mu, t)
-    except ValueError:
-        raise ValueError(
-            f"mu and t must broadcast together (got shapes {mu.shape} and {t.shape})"
-        ) from None
-    inside = (mu > 0.0) & (mu < 1.0)
+    mu, t = broadcast(mu=mu, t=t)
+    edges = _edges_from_levels(al, ta)
+    # λ = t(1−μ)/μ lies in the support [γ_-, γ_+] iff t/(t+γ_+) ≤ μ ≤ t/(t+γ_-): select in μ, so
+    # that λ and the factor t/μ² are formed only where they are bounded (never 0·∞ at tiny μ).
+    lo, hi = edges[0][0], edges[-1][1]
+    support = (mu > 0.0) & (mu < 1.0) & (mu >= t / (t + hi)) & (mu <= t / (t + lo))
     out = np.zeros(mu.shape)
-    if np.any(inside):
-        m_in, t_in = mu[inside], t[inside]
-        rho = _density_from_levels(t_in * (1.0 - m_in) / m_in, al, ta)
-        out[inside] = al.sum() * rho * t_in / m_in**2
+    if np.any(support):
+        m_in, t_in = mu[support], t[support]
+        rho = _density_from_levels(t_in * (1.0 - m_in) / m_in, al, ta, edges)  # λ ≤ t + γ_+
+        # t/μ² ≤ (t + γ_+)²/t, which overflows only for t ≲ γ_+²/1.8e308
+        with np.errstate(over="ignore"):
+            factor = (t_in / m_in) / m_in
+        if np.any(np.isinf(factor) & (rho > 0.0)):
+            big = np.finfo(np.float64).max
+            raise ValueError(
+                f"t must be large enough that the density (about λ²/t) stays below {big:.3g} at "
+                f"the requested mu (got t = {t_in[np.isinf(factor)].min():.3g}; "
+                f"t > {4.0 * hi * hi / big:.3g} always suffices here)"
+            )
+        out[support] = al.sum() * rho * np.where(rho > 0.0, factor, 0.0)
     return _as_output(out)
 
 
@@ -574,8 +596,9 @@ def manifold_gap(t, gamma_minus):
 
     Source: paper001 §2.3 [D] (the paper's "isotropic gap formula", Eq. 15 [R]); §6 T6.
     """
-    t = check_positive("t", t)
-    gamma_minus = check_positive("gamma_minus", gamma_minus)
+    t, gamma_minus = broadcast(
+        t=check_positive("t", t), gamma_minus=check_positive("gamma_minus", gamma_minus)
+    )
     return gamma_minus / (t + gamma_minus)
 
 
@@ -607,9 +630,15 @@ def intermediate_gap(t, a, b):
     return t * (b - a) / ((t + a) * (t + b))
 
 
+def _sqrt_terms(a: float, b: float) -> tuple[float, float]:
+    """``(s, r) = (√a + √b, √b − √a)`` with r = (b − a)/s: no cancellation when a ≈ b."""
+    s = float(np.sqrt(a) + np.sqrt(b))
+    return s, (b - a) / s  # b − a is exact for a ≤ b ≤ 2a (Sterbenz) and rounded once otherwise
+
+
 def _delta_max(a: float, b: float) -> float:
-    sa, sb = np.sqrt(a), np.sqrt(b)
-    return float((sb - sa) / (sb + sa))
+    s, r = _sqrt_terms(a, b)
+    return r / s
 
 
 def gap_peak(a, b) -> tuple[float, float]:
@@ -630,7 +659,11 @@ def gap_peak(a, b) -> tuple[float, float]:
     :func:`intermediate_gap` over t > 0:
 
     .. math:: t_{max} = \sqrt{ab}, \qquad
-              \Delta_{max} = \Delta(t_{max}) = \frac{\sqrt b-\sqrt a}{\sqrt b+\sqrt a}.
+              \Delta_{max} = \Delta(t_{max}) = \frac{\sqrt b-\sqrt a}{\sqrt b+\sqrt a}
+              = \frac{b-a}{(\sqrt a+\sqrt b)^2},
+
+    evaluated in the last form (as :math:`((b-a)/(\sqrt a+\sqrt b))/(\sqrt a+\sqrt b)`), which
+    keeps full relative precision for nearly equal edges, where :math:`\sqrt b-\sqrt a` cancels.
 
     Source: paper001 §2.4, Eqs. 22/25 [R] (:math:`t_{max} = \sqrt{\gamma_-(\sigma_1)\gamma_+(\sigma_2)}`);
     :math:`\Delta_{max}` [D]; §6 T7. Re-derived in :func:`theory.symbolic.intermediate_gap_extremum`.
@@ -662,25 +695,33 @@ def gap_window(a, b, delta) -> tuple[float, float] | None:
     .. math:: t_\pm = \frac{(b-a)-\Delta(a+b) \pm \sqrt{\big((b-a)-\Delta(a+b)\big)^2
               - 4\Delta^2ab}}{2\Delta}, \qquad t_-t_+ = ab = t_{max}^2 .
 
-    They are evaluated without cancellation: the discriminant as
-    :math:`(\sqrt a+\sqrt b)^2(\Delta_{max}-\Delta)\cdot(\sqrt b-\sqrt a)
-    \big((\sqrt b+\sqrt a)-\Delta(\sqrt b-\sqrt a)\big)`, and :math:`t_-` in the rationalised form
-    :math:`t_- = 2\Delta ab/(B+\sqrt{\cdot})` (B the linear coefficient), algebraically equal to the
-    '−' root above. Real roots exist iff :math:`\Delta\le\Delta_{max}`; at equality the gap only
-    touches Δ, so the open window is empty and ``None`` is returned.
+    They are evaluated without cancellation: with :math:`s = \sqrt a+\sqrt b` and
+    :math:`r = \sqrt b-\sqrt a = (b-a)/s`, the discriminant is
+    :math:`s^2(\Delta_{max}-\Delta)\cdot r\,(s-\Delta r)`, and :math:`t_-` takes the rationalised
+    form :math:`t_- = 2\Delta ab/(B+\sqrt{\cdot})` (B the linear coefficient, > 0 whenever
+    :math:`\Delta < \Delta_{max}`), algebraically equal to the '−' root above. Real roots exist iff
+    :math:`\Delta\le\Delta_{max}`; at equality the gap only touches Δ, so the open window is empty
+    and ``None`` is returned. The comparison uses the :math:`\Delta_{max}` of :func:`gap_peak`,
+    accurate to a few ulp also for nearly equal edges.
 
     Source: paper001 §2.4, Eqs. 20–21, 24 [R]; explicit roots and :math:`t_-t_+ = ab` [D]; §6 T7, T8.
     """
     a, b = _ordered_pair(a, b)
     delta = _resolution(delta)
-    d_max = _delta_max(a, b)
+    s, r = _sqrt_terms(a, b)
+    d_max = r / s
     if delta >= d_max:
         return None
-    sa, sb = np.sqrt(a), np.sqrt(b)
-    lin = (b - a) - delta * (a + b)
-    disc = (sa + sb) ** 2 * (d_max - delta) * (sb - sa) * ((sb + sa) - delta * (sb - sa))
-    root = lin + np.sqrt(disc)
-    return float(2.0 * delta * a * b / root), float(root / (2.0 * delta))
+    lin = (b - a) - (delta * a + delta * b)
+    root = lin + s * np.sqrt((d_max - delta) * r * (s - delta * r))
+    with np.errstate(over="ignore"):
+        t_open = root / (2.0 * delta)
+    if np.isinf(t_open):
+        raise ValueError(
+            f"delta must be large enough that t_+ ≈ (b − a)/delta fits in float64 "
+            f"(got delta = {delta:.3g} for b − a = {b - a:.3g})"
+        )
+    return float(2.0 * delta * a / root * b), float(t_open)
 
 
 def phase_boundaries(gamma_minus, gamma_plus, delta) -> tuple[float, float]:

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import sympy
 
+from theory._validation import check_integer
+
 __all__ = [
     "GaussianJacobian",
     "IntermediateGapExtremum",
@@ -126,11 +128,8 @@ def gaussian_score_jacobian(d: int, k: int) -> GaussianJacobian:
     For any other orthonormal basis Q the Jacobian is :math:`Q J_\sigma Q^\top`.
     Source: paper000 §1.4.
     """
-    if int(d) != d or d < 1:
-        raise ValueError(f"d must be a positive integer (got {d})")
-    if int(k) != k or not 1 <= k <= d:
-        raise ValueError(f"k must be an integer with 1 <= k <= d = {d} (got {k})")
-    d, k = int(d), int(k)
+    d = check_integer("d", d, minimum=1, allowed="a positive integer")
+    k = check_integer("k", k, minimum=1, maximum=d, allowed=f"an integer with 1 <= k <= d = {d}")
     x = sympy.symbols(f"x1:{d + 1}", real=True)
     lambdas = sympy.symbols(f"lambda1:{k + 1}", positive=True)
     sigma = sympy.Symbol("sigma", positive=True)
@@ -200,7 +199,7 @@ def mixture_score_jacobian_1d() -> MixtureFields1D:
 
     whose first and second x-derivatives are taken by sympy. They are the 1-D case of the closed
     form :math:`J = -\sum_k w_k c_k^{-1} + \sum_k w_k (s_k - s)^2` of paper000 §1.4
-    (:func:`theory.scores.mixture_fields`).
+    (:func:`theory._scores.mixture_fields`).
     """
     x, m1, m2 = sympy.symbols("x m1 m2", real=True)
     pi = sympy.Symbol("pi_1", positive=True)  # not "pi": lambdify would shadow the constant π

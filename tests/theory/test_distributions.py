@@ -1,4 +1,4 @@
-"""Tests for theory.distributions (and the closed forms of theory.scores behind them).
+"""Tests for theory.distributions (and the closed forms of theory._scores behind them).
 
 Every reference comes from a route independent of the code under test:
 

@@ -137,7 +137,7 @@ class TestStaircaseThreshold:
 
 
 # The 1-D two-component mixture, compared at 50 digits: the float64 side is the closed form
-# J = −Σ w_k/c_k + Σ w_k (s_k − s)² of theory.scores.mixture_fields.
+# J = −Σ w_k/c_k + Σ w_k (s_k − s)² of theory._scores.mixture_fields.
 MIXTURE_CASES = [
     # (pi, m1, m2, v1, v2, sigma, x values)
     (0.3, -1.0, 2.0, 0.5, 1.5, 0.4, [-3.0, -1.0, 0.3, 0.7, 2.5, 6.0]),

@@ -1,7 +1,11 @@
 r"""Exact scores, score Jacobians, denoisers and log-densities of noised data laws (VE convention).
 
-Every function here takes points ``x`` of shape (n, d) and a noise level ``sigma`` of shape (n,),
-already validated by :mod:`theory.distributions`, and works in float64. The noised law is
+Private: the computation behind the fields of :mod:`theory.distributions` (and the loss in
+:mod:`theory.smoothing`), kept apart from their input checks as ``scipy.stats`` keeps ``_logpdf``
+apart from ``_process_parameters``. Every function here takes points ``x`` of shape (n, d) and a
+noise level ``sigma`` of shape (n,), already validated by the caller, and works in float64; it
+checks nothing. Call them through :class:`theory.distributions.LinearGaussian`,
+:class:`~theory.distributions.GaussianMixture` and :class:`~theory.distributions.FiniteSet`. The noised law is
 :math:`p_\sigma = p_0 * \mathcal N(0, \sigma^2 I)` (VE: :math:`x_\sigma = x_0 + \sigma\varepsilon`).
 Tweedie's formula ties the three vector fields together:
 
