@@ -120,7 +120,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     b.add_argument(
         "--full",
         action="store_true",
-        help="also time a full-profile run on the model cache (warm when it holds the full models)",
+        help="time the full-profile run even where it has to train (by default it is timed only "
+        "when the model cache holds every full-profile model)",
     )
     return p, commands
 

@@ -422,3 +422,22 @@ def test_the_damages_change_what_they_say(trained, tmp_path):
 def _fresh(path, trained):
     path.write_bytes(trained.entry)
     return path
+
+
+class TestCacheOnly:
+    def test_a_miss_raises_and_a_hit_loads(self, trained, entry, tmp_path, monkeypatch):
+        path, key = entry
+        monkeypatch.setenv(cache.CACHE_ONLY_ENV, "1")
+        assert cache.load(path, trained.model.network, key) is not None
+        with pytest.raises(cache.NotCachedError, match=r"missing\.npz"):
+            cache.load(tmp_path / "missing.npz", trained.model.network)
+
+    def test_train_does_not_train(self, model_cache, monkeypatch):
+        monkeypatch.setenv(cache.CACHE_ONLY_ENV, "1")
+        with pytest.raises(cache.NotCachedError):
+            train(SPEC, TINY, CFG, seed=5, progress=False)
+        assert not model_cache.exists() or not list(model_cache.glob("*.npz"))
+
+    def test_zero_means_off(self, trained, tmp_path, monkeypatch):
+        monkeypatch.setenv(cache.CACHE_ONLY_ENV, "0")
+        assert cache.load(tmp_path / "missing.npz", trained.model.network) is None
