@@ -50,6 +50,7 @@ __all__ = [
     "cache_key",
     "entry_path",
     "load",
+    "lock_while_writing",
     "recording",
     "remove_stale_temporaries",
     "save",
@@ -154,8 +155,8 @@ def _in_use(tmp: Path) -> bool | None:
         return None  # a file system without flock
 
 
-def remove_stale_temporaries(folder: Path) -> list[Path]:
-    """Remove the temporary files of saves that no longer run from ``folder``; return them.
+def remove_stale_temporaries(folder: Path, pattern: str = "*.npz.*.tmp") -> list[Path]:
+    """Remove the temporary files (``pattern``) of saves that no longer run from ``folder``; return them.
 
     Each :func:`save` holds an exclusive ``flock`` on its temporary file until it closes it, and
     the kernel drops the lock when the process dies, so a file that is not locked belongs to no
@@ -166,7 +167,7 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     """
     removed = []
     now = time.time()
-    for tmp in Path(folder).glob("*.npz.*.tmp"):
+    for tmp in Path(folder).glob(pattern):
         try:
             age = now - tmp.stat().st_mtime
         except FileNotFoundError:
@@ -179,6 +180,14 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
         tmp.unlink(missing_ok=True)
         removed.append(tmp)
     return removed
+
+
+def lock_while_writing(fileno: int) -> None:
+    """Mark an open temporary file as being written (an exclusive ``flock``, dropped by the kernel
+    when the writer closes it or dies), for :func:`remove_stale_temporaries`."""
+    if fcntl is not None:
+        with contextlib.suppress(OSError):  # a file system without flock: the age rule applies
+            fcntl.flock(fileno, fcntl.LOCK_EX)
 
 
 def save(path: Path, network: eqx.Module, meta: dict, key: str | None = None) -> None:
@@ -210,8 +219,7 @@ def _write(path: Path, network: eqx.Module, meta: dict, key: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            if fcntl is not None:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # "being written": remove_stale_temporaries
+            lock_while_writing(f.fileno())  # "being written": remove_stale_temporaries
             np.savez(f, __meta__=meta_bytes, **arrays)
             f.flush()
             os.fsync(f.fileno())

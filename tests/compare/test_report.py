@@ -1,6 +1,8 @@
 """The report: stable JSON keys, merging partial runs, the Markdown tables."""
 
 import json
+import os
+import time
 
 from compare.report import HEADER_KEYS, RESULT_KEYS, render_markdown, write_report
 
@@ -146,3 +148,17 @@ def test_merge_with_a_report_of_the_old_schema(tmp_path):
 def test_report_is_written_atomically(tmp_path):
     write_report([_result("constrained_mixing.a")], "quick", tmp_path, merge=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["validation.json", "validation.md"]
+
+
+def test_temporaries_of_a_killed_write_are_removed_by_the_next(tmp_path):
+    stale = tmp_path / ".validation.json.killed.tmp"  # what a kill -9 mid-write leaves
+    young = tmp_path / ".validation.json.writing.tmp"  # a write that may be starting right now
+    other = tmp_path / ".other.json.old.tmp"  # another file's: not this write's business
+    for p in (stale, young, other):
+        p.write_text("{")
+    old = time.time() - 120
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    write_report([_result("constrained_mixing.a")], "quick", tmp_path, merge=False)
+    assert not stale.exists()
+    assert young.exists() and other.exists()
