@@ -56,9 +56,8 @@ class Profile:
 
     name: Literal["quick", "full"]
     root: Path  # figures/ and reports/ live below this folder
-    seed: int = (
-        0  # base seed (``--seed``), added to every claim's own seed; 0 keeps the registered seeds
-    )
+    # the base seed (``--seed``), added to every claim's own seed; 0 keeps the registered seeds
+    seed: int = 0
 
     @property
     def figures_dir(self) -> Path:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import glob
 import io
 import json
-import os
 import subprocess
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -17,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from empirical.cache import lock_while_writing, remove_stale_temporaries
+from empirical._atomic import atomic_writer, remove_stale_temporaries
 
 __all__ = [
     "PALETTE",
@@ -132,18 +130,11 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so a
     killed run leaves the old file or the new one, never a partial one. Temporary files that a
     killed write of the same file left behind are removed (unlocked and a minute old: see
-    :func:`empirical.cache.remove_stale_temporaries`)."""
+    :func:`empirical._atomic.remove_stale_temporaries`)."""
     path = Path(path)
     remove_stale_temporaries(path.parent, f".{glob.escape(path.name)}.*.tmp")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            lock_while_writing(f.fileno())
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, prefix=f".{path.name}.") as f:
+        f.write(data.encode() if isinstance(data, str) else data)
 
 
 def save_figure(

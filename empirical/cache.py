@@ -22,8 +22,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
-import time
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -33,10 +31,8 @@ import equinox as eqx
 import jax
 import numpy as np
 
-try:  # POSIX; elsewhere a temporary file is only removed once it is STALE_SECONDS old
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None
+from empirical import _atomic
+from empirical._atomic import MIN_TMP_AGE_SECONDS, STALE_SECONDS
 
 __all__ = [
     "FORMAT_VERSION",
@@ -50,7 +46,6 @@ __all__ = [
     "cache_key",
     "entry_path",
     "load",
-    "lock_while_writing",
     "recording",
     "remove_stale_temporaries",
     "save",
@@ -71,12 +66,6 @@ LEGACY_FORMAT = 2
 
 _ENV = "SGV_CACHE_DIR"
 CACHE_ONLY_ENV = "SGV_CACHE_ONLY"
-
-#: A temporary file younger than this may be a save that is just starting: never removed.
-MIN_TMP_AGE_SECONDS = 60.0
-#: Where it cannot be told whether a temporary file is still being written (no ``flock``), it is
-#: removed once this old. A save takes well under a second.
-STALE_SECONDS = 3600.0
 
 _ZIP_MAGIC = b"PK\x03\x04"  # how an .npz archive (a zip file) begins
 
@@ -137,57 +126,10 @@ def _digest(arrays: dict[str, np.ndarray], record: dict) -> str:
     return h.hexdigest()
 
 
-def _in_use(tmp: Path) -> bool | None:
-    """Whether a save still holds ``tmp`` (its ``flock``); ``None`` where that cannot be told."""
-    if fcntl is None:
-        return None
-    try:
-        with open(tmp, "rb") as fh:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-            return False
-    except FileNotFoundError:
-        return True  # its save has just renamed or removed it: nothing to do
-    except OSError:
-        return None  # a file system without flock
-
-
-def remove_stale_temporaries(folder: Path, pattern: str = "*.npz.*.tmp") -> list[Path]:
-    """Remove the temporary files (``pattern``) of saves that no longer run from ``folder``; return them.
-
-    Each :func:`save` holds an exclusive ``flock`` on its temporary file until it closes it, and
-    the kernel drops the lock when the process dies, so a file that is not locked belongs to no
-    live save. Processes training into the same folder in parallel therefore never lose a file
-    they are writing. Kept regardless: files younger than :data:`MIN_TMP_AGE_SECONDS` (a save
-    between creating its file and locking it). Where locks are not available, a file is removed
-    once it is :data:`STALE_SECONDS` old.
-    """
-    removed = []
-    now = time.time()
-    for tmp in Path(folder).glob(pattern):
-        try:
-            age = now - tmp.stat().st_mtime
-        except FileNotFoundError:
-            continue
-        if age < MIN_TMP_AGE_SECONDS:
-            continue
-        in_use = _in_use(tmp)
-        if in_use or (in_use is None and age < STALE_SECONDS):
-            continue
-        tmp.unlink(missing_ok=True)
-        removed.append(tmp)
-    return removed
-
-
-def lock_while_writing(fileno: int) -> None:
-    """Mark an open temporary file as being written (an exclusive ``flock``, dropped by the kernel
-    when the writer closes it or dies), for :func:`remove_stale_temporaries`."""
-    if fcntl is not None:
-        with contextlib.suppress(OSError):  # a file system without flock: the age rule applies
-            fcntl.flock(fileno, fcntl.LOCK_EX)
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files of saves into ``folder`` that no longer run; return them
+    (:func:`empirical._atomic.remove_stale_temporaries`: unlocked and old enough)."""
+    return _atomic.remove_stale_temporaries(folder, "*.npz.*.tmp")
 
 
 def save(path: Path, network: eqx.Module, meta: dict, key: str | None = None) -> None:
@@ -216,17 +158,8 @@ def _write(path: Path, network: eqx.Module, meta: dict, key: str) -> None:
     record = json.loads(json.dumps({k: v for k, v in stamped.items() if k != "sha256"}))
     record["sha256"] = _digest(arrays, record)
     meta_bytes = np.frombuffer(json.dumps(record).encode(), np.uint8)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            lock_while_writing(f.fileno())  # "being written": remove_stale_temporaries
-            np.savez(f, __meta__=meta_bytes, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _atomic.atomic_writer(path, prefix=f"{path.name}.") as f:
+        np.savez(f, __meta__=meta_bytes, **arrays)
 
 
 def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:

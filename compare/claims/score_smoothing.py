@@ -20,7 +20,7 @@ from compare.claim import Check, Context, FigureSpec, Outcome, check
 from compare.claims._common import max_relative_error, measured_once
 from compare.registry import claim
 from compare.style import PALETTE, fit_loglog_slope
-from empirical.flow import integrate_euler, integrate_rk45
+from empirical.flow import integrate_euler, integrate_euler_refined, integrate_rk45
 from empirical.sampling import sample_pf_euler_ve
 from theory import smoothing as sm
 
@@ -562,7 +562,7 @@ def memorisation(ctx: Context) -> Outcome:
     score = esf(TWO)
     if ctx.control:  # the planted fault: the ESF called with the std √t in place of the variance t
         score = lambda x, t, exact=score: exact(x, np.sqrt(t))  # noqa: E731
-    y, discretisation = _euler_refined(score, x0, t0, t_end, steps, progress=ctx.progress)
+    y, discretisation = integrate_euler_refined(score, x0, t0, t_end, steps, progress=ctx.progress)
     y = y[:, 0]
     dist = np.abs(np.abs(y) - 1)
     frac = float(np.mean(dist < 1e-2))
@@ -591,14 +591,6 @@ _REFINED = (
     "The discretisation error is measured, not assumed: the largest |x_N − x_4N| between N and 4N "
     "steps over the first 2 000 samples (Euler is first order, so x_N's own error is about 4/3 of it)."
 )
-
-
-def _euler_refined(score, x0, t0, s, n_steps, *, n_check=2_000, progress=False):
-    """Euler in √t with ``n_steps`` from t0 to s, and its measured discretisation error:
-    max |x_N − x_4N| over the first ``n_check`` samples."""
-    y = integrate_euler(score, x0, t0, s, n_steps, progress=progress)
-    fine = integrate_euler(score, x0[:n_check], t0, s, 4 * n_steps)
-    return y, float(np.max(np.abs(y[:n_check] - fine)))
 
 
 def _interval_mass(law, lo, hi) -> float:
@@ -972,7 +964,9 @@ def _stopped_and_smoothed(t0, t_min, kappa, n, seed, *, progress=False):
     its measured discretisation error) and by the S-PL-ESF to 0."""
     pts = np.array([[-1.0, 0.0], [1.0, 0.0]])
     x0 = _noised(pts, t0, n, seed)
-    stopped, discretisation = _euler_refined(esf(pts), x0, t0, t_min, 400, progress=progress)
+    stopped, discretisation = integrate_euler_refined(
+        esf(pts), x0, t0, t_min, 400, progress=progress
+    )
     smoothed = integrate_euler(spl(kappa, pts), x0, t0, 0.0, _SPL_STEPS)
     return stopped, discretisation, smoothed
 

@@ -15,8 +15,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from empirical.flow import from_sigma_score, integrate_euler, integrate_rk45
-from theory.smoothing import flow_map, smoothed_score
+from empirical.flow import (
+    from_sigma_score,
+    integrate_euler,
+    integrate_euler_refined,
+    integrate_rk45,
+)
+from theory.smoothing import empirical_score, flow_map, smoothed_score
 
 
 def _linear_score(y):
@@ -251,3 +256,28 @@ class TestValidation:
             integrate_euler(bad, self.X, 1.0, 0.0, 3)
         with pytest.raises(ValueError, match="NaN or infinity at tau"):
             integrate_rk45(bad, self.X, 1.0, 0.5)
+
+
+class TestEulerRefined:
+    def test_exact_field_has_no_error_and_a_curved_one_shrinks_first_order(self):
+        x = np.linspace(-2.0, 2.0, 41)[:, None]
+        # −(x − 1)/τ: Euler in √τ is exact on it (module docstring), so N and 4N steps agree
+        _, exact = integrate_euler_refined(lambda z, tau: -(z - 1.0) / tau, x, 0.2, 1e-4, 10)
+        assert exact < 1e-12
+        pts = np.array([[-1.0], [1.0]])
+        esf = lambda z, tau: empirical_score(z, tau, pts)  # noqa: E731
+        _, coarse = integrate_euler_refined(esf, x, 0.2, 1e-4, 25)
+        _, fine = integrate_euler_refined(esf, x, 0.2, 1e-4, 100)
+        assert coarse > 1e-6
+        assert 2.0 < coarse / fine < 8.0  # first order: 4× more steps, about 4× less error
+
+    def test_the_states_are_those_of_integrate_euler(self):
+        x = np.linspace(-1.5, 1.5, 7)[:, None]
+        field = lambda z, tau: -z / (1.0 + tau)  # noqa: E731
+        y, _ = integrate_euler_refined(field, x, 0.3, 0.0, 50, n_check=3)
+        np.testing.assert_array_equal(y, integrate_euler(field, x, 0.3, 0.0, 50))
+
+    @pytest.mark.parametrize("n_check", [0, 1.5, True])
+    def test_bad_n_check(self, n_check):
+        with pytest.raises(ValueError, match="n_check"):
+            integrate_euler_refined(lambda z, tau: -z, [[0.0]], 0.3, 0.0, 5, n_check=n_check)
