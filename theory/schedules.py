@@ -25,6 +25,9 @@ _T_MAX = float(np.log(np.finfo(np.float64).max))
 
 __all__ = [
     "geometric_grid",
+    "linear_beta_ou_time",
+    "ou_a",
+    "ou_v",
     "ve_sigma_to_vp_t",
     "vp_a",
     "vp_score_from_ve",
@@ -44,6 +47,70 @@ def vp_v(t) -> np.ndarray:
     Computed as ``-expm1(-2t)`` so that it keeps full relative precision for tiny t.
     """
     return -np.expm1(-2.0 * check_positive("t", t))
+
+
+def _check_alpha(alpha) -> float:
+    alpha = check_scalar("alpha", alpha)
+    if alpha < 0:
+        raise ValueError(f"alpha must be >= 0 (got {alpha:.6g})")
+    return alpha
+
+
+def ou_a(t, alpha=1.0) -> np.ndarray:
+    r"""Signal scale :math:`a_t = e^{-\alpha t}` of :math:`dX = -\alpha X\,dt + \sqrt2\,dB`.
+
+    Convention of the manifold-detection paper (research note paper002 §1.1): α = 1 is the
+    OU/VP process of :func:`vp_a`, α = 0 Brownian motion (VE with σ² = 2t), so :math:`a_t = 1`.
+
+    Raises
+    ------
+    ValueError
+        If ``t`` holds an entry ≤ 0 or a non-finite value, or ``alpha`` < 0.
+    """
+    return np.exp(-_check_alpha(alpha) * check_positive("t", t))
+
+
+def ou_v(t, alpha=1.0) -> np.ndarray:
+    r"""Noise variance of :math:`dX = -\alpha X\,dt + \sqrt2\,dB` started at a point.
+
+    .. math:: v_t = \frac{1 - e^{-2\alpha t}}{\alpha} \quad (\alpha > 0), \qquad v_t = 2t \quad (\alpha = 0)
+
+    (research note paper002 §1.1; α = 1 gives :func:`vp_v`). Computed as ``-expm1(-2αt)/α``,
+    which keeps full relative precision for tiny αt.
+
+    Raises
+    ------
+    ValueError
+        If ``t`` holds an entry ≤ 0 or a non-finite value, or ``alpha`` < 0.
+    """
+    alpha = _check_alpha(alpha)
+    t = check_positive("t", t)
+    if alpha == 0.0:
+        return 2.0 * t
+    return -np.expm1(-2.0 * alpha * t) / alpha
+
+
+def linear_beta_ou_time(t, beta_min=0.001, beta_max=3.0) -> np.ndarray:
+    r"""OU time :math:`s(t) = \tfrac12\int_0^t \beta` of the VP SDE with a linear β schedule.
+
+    .. math:: s(t) = \tfrac12\big(\beta_{min}\, t + \tfrac12 t^2 (\beta_{max} - \beta_{min})\big)
+
+    Song et al.'s :math:`dX = -\tfrac12\beta(t)X\,dt + \sqrt{\beta(t)}\,dB`, β linear from
+    β_min to β_max on t ∈ [0, 1], is the α = 1 process of :func:`ou_a` run on the clock s(t):
+    :math:`m_t = e^{-s(t)}`, :math:`v_t = 1 - e^{-2 s(t)}` (paper002 §1.1; the defaults are the
+    manifold-detection author's workshop settings, shared/research/external_facts.md).
+
+    Raises
+    ------
+    ValueError
+        If ``t`` holds an entry ≤ 0 or a non-finite value, or unless 0 < beta_min ≤ beta_max.
+    """
+    t = check_positive("t", t)
+    beta_min = check_scalar("beta_min", beta_min, positive=True)
+    beta_max = check_scalar("beta_max", beta_max, positive=True)
+    if beta_max < beta_min:
+        raise ValueError(f"beta_max must be >= beta_min (got {beta_max:.6g} < {beta_min:.6g})")
+    return 0.5 * (beta_min * t + 0.5 * t**2 * (beta_max - beta_min))
 
 
 def vp_t_to_ve_sigma(t) -> np.ndarray:

@@ -15,6 +15,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from theory.distributions import FiniteSet, GaussianMixture, LinearGaussian
 from theory.schedules import (
     geometric_grid,
+    linear_beta_ou_time,
+    ou_a,
+    ou_v,
     ve_sigma_to_vp_t,
     vp_a,
     vp_score_from_ve,
@@ -255,3 +258,56 @@ class TestGeometricGrid:
     def test_bad_input(self, start, stop, n, match):
         with pytest.raises(ValueError, match=match):
             geometric_grid(start, stop, n)
+
+
+# ----------------------------------------------------------------------------------------------
+# general-α OU marginals and the linear-β clock (paper002 §1.1)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 1.0, 3.0])
+def test_ou_marginal_variance_solves_the_moment_ode(alpha):
+    # dv/dt = -2αv + 2, v(0) = 0 and a' = -αa, integrated by scipy (an independent route)
+    from scipy.integrate import solve_ivp
+
+    ts = np.array([1e-6, 1e-3, 0.1, 1.0, 4.0])
+    sol = solve_ivp(
+        lambda t, y: [-2 * alpha * y[0] + 2, -alpha * y[1]],
+        (0, 4.0),
+        [0.0, 1.0],
+        t_eval=ts,
+        rtol=1e-12,
+        atol=1e-15,
+    )
+    assert_allclose(ou_v(ts, alpha), sol.y[0], rtol=1e-8)
+    assert_allclose(ou_a(ts, alpha), sol.y[1], rtol=1e-8)
+
+
+def test_ou_alpha_one_is_the_vp_process():
+    t = np.geomspace(1e-12, 30, 40)
+    assert_allclose(ou_a(t), vp_a(t), rtol=1e-15)
+    assert_allclose(ou_v(t), vp_v(t), rtol=1e-15)
+
+
+def test_linear_beta_clock_integrates_beta():
+    from scipy.integrate import quad
+
+    for t in (1e-3, 0.3, 1.0):
+        ref = 0.5 * quad(lambda u: 0.001 + u * (3.0 - 0.001), 0, t, epsabs=0, epsrel=1e-13)[0]
+        assert_allclose(linear_beta_ou_time(t), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: ou_v(0.0), "t must be > 0"),
+        (lambda: ou_a(1.0, -0.1), "alpha must be >= 0"),
+        (lambda: ou_v(1.0, np.nan), "alpha must be finite"),
+        (
+            lambda: linear_beta_ou_time(0.5, 2.0, 1.0),
+            "beta_max must be >= beta_min",
+        ),
+    ],
+)
+def test_ou_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
