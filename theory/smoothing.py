@@ -24,6 +24,7 @@ arXiv 2502.19499 (v3), through research/paper004_score_smoothing.md (the "note")
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -118,8 +119,17 @@ class _Line(NamedTuple):
 
 
 def _line(points) -> _Line:
-    """Validate ordered, distinct, collinear points and return their line."""
+    """Validate ordered, distinct, collinear points and return their line.
+
+    The line of the same points is built once: flows call a field thousands of times with one
+    training set, and the checks below cost more than the field itself (:func:`_line_of`)."""
     pts = _points(points)
+    return _line_of(pts.tobytes(), pts.shape)
+
+
+@functools.lru_cache(maxsize=64)
+def _line_of(data: bytes, shape: tuple[int, ...]) -> _Line:
+    pts = np.frombuffer(data, dtype=np.float64).reshape(shape)
     d = pts.shape[1]
     if d == 1:
         u = np.ones(1)
@@ -157,6 +167,8 @@ def _line(points) -> _Line:
         raise ValueError(
             f"points must be sorted {order} (points[{k + 1}] comes before points[{k}])"
         )
+    for arr in (tau, u, origin):
+        arr.flags.writeable = False  # shared between calls
     return _Line(tau, u, origin)
 
 
