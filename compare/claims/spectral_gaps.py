@@ -1170,6 +1170,28 @@ def _group_medians(jacobian, spec_t_points, bases, ts):
     return curves
 
 
+def _noisy_draws(spec, n_points: int, seed: int):
+    """``points(t)``: ``n_points`` fresh draws x0 + √t ε of ``spec`` per call, from one seeded stream."""
+    from empirical.data import add_noise, sample
+
+    rng = np.random.default_rng(seed)
+    return lambda t: add_noise(sample(spec, n_points, rng), np.sqrt(t), rng)
+
+
+@measured_once
+def _exact_group_medians(seed: int, key: str, ts: tuple, n_points: int) -> np.ndarray:
+    """:func:`_group_medians` of the exact field of ``trained_separation_order``'s ``key`` order, at
+    the same points as the trained one (the same seeded stream); shared with the control."""
+    f = random_projection(100, 40, seed)
+    sizes = [round(a * 100) for a in ALPHAS2]
+    bases = [np.linalg.qr(f[:, : sizes[0]])[0], np.linalg.qr(f[:, sizes[0] :])[0]]
+    sigmas = SIGMAS2 if key == "original" else SIGMAS2[::-1]
+    spec = linear_manifold(f, _two_level_taus(100, ALPHAS2, sigmas)[0])
+    return _group_medians(
+        spec.jacobian, _noisy_draws(spec, n_points, seed + 2), bases, np.array(ts)
+    )
+
+
 def _departures(curves, ts, delta):
     out = []
     for row in curves:
@@ -1240,7 +1262,6 @@ def _separation_trainings(ctx: Context) -> list[Training]:
     figures=("separation_order",),
 )
 def trained_separation_order(ctx: Context) -> Outcome:
-    from empirical.data import add_noise, sample
     from empirical.training import train
 
     n_ambient, delta = 100, 0.1
@@ -1262,13 +1283,10 @@ def trained_separation_order(ctx: Context) -> Outcome:
         spec, network, training = networks[key]
         steps = training.steps
         model = train(spec, network, training, seed=ctx.seed, progress=ctx.progress)
-        rng = np.random.default_rng(ctx.seed + 2)
-
-        def points(t, spec=spec, rng=rng):
-            return add_noise(sample(spec, n_points, rng), np.sqrt(t), rng)
-
-        trained = _group_medians(_network_jacobian(model, ctx), points, bases, ts)
-        exact = _group_medians(spec.jacobian, points, bases, ts)
+        trained = _group_medians(
+            _network_jacobian(model, ctx), _noisy_draws(spec, n_points, ctx.seed + 2), bases, ts
+        )
+        exact = _exact_group_medians(ctx.seed, key, tuple(ts), n_points)
         dep_t, dep_e = _departures(trained, ts, delta), _departures(exact, ts, delta)
         high = int(np.argmax(sigmas))  # the σ = 1 group
         ratios = [dep_t[k] / dep_e[k] for k in range(2)]
@@ -1311,7 +1329,7 @@ def trained_separation_order(ctx: Context) -> Outcome:
         inconclusive=unjudged_at_quick(ctx, f"training ({steps} steps)"),
         notes=f"Departure = largest t on a {ts.size}-point log grid in [1e-3, 100] where the group's median μ̂ = t·s is "
         f"below 1 − Δ, Δ = {delta}; directions belong to a group when their right singular vector has overlap > 1/2 "
-        f"with span(F_k); {n_points} points x0 + √t ε per t. Same F and recipe for both orders. The trained/exact "
+        f"with span(F_k); {n_points} points x0 + √t ε per t, the same for the trained and the exact field. Same F and recipe for both orders. The trained/exact "
         f"ratio of departure times is bounded by {bound:.3g}: one grid ratio ({grid_ratio:.3g}, both departures are "
         f"grid points) times exp({MU_TOLERANCE}/(Δ(1 − Δ))) = {np.exp(MU_TOLERANCE / (delta * (1 - delta))):.3g}, "
         f"the shift of the crossing of μ = 1 − Δ (slope dμ/d ln t = Δ(1 − Δ)) for an error {MU_TOLERANCE} in μ̂, "
