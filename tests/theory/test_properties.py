@@ -436,6 +436,25 @@ CASES: dict[str, Case] = {
         lambda kw: schedules.vp_v(kw["t"]),
         {"t": BAD_POSITIVE},
     ),
+    "ou_a_ou_v": Case(
+        ("ou_a", "ou_v"),
+        fixed(t=scalar_or_array(logu(1e-12, 700.0)), alpha=ALPHA),
+        lambda kw: (schedules.ou_a(kw["t"], kw["alpha"]), schedules.ou_v(kw["t"], kw["alpha"])),
+        {"t": BAD_POSITIVE, "alpha": BAD_ALPHA},
+    ),
+    "linear_beta_ou_time": Case(
+        ("linear_beta_ou_time",),
+        merged(
+            fixed(t=scalar_or_array(logu(1e-6, 1e3)), beta_min=logu(1e-4, 10.0)),
+            lambda kw: fixed(beta_max=logu(1.0, 1e4).map(lambda r: r * kw["beta_min"])),
+        ),
+        lambda kw: schedules.linear_beta_ou_time(kw["t"], kw["beta_min"], kw["beta_max"]),
+        {
+            "t": BAD_POSITIVE,
+            "beta_min": [*BAD_POS_SCALAR, Rel(lambda kw: 2.0 * kw["beta_max"], "> beta_max")],
+            "beta_max": [*BAD_POS_SCALAR, Rel(lambda kw: 0.5 * kw["beta_min"], "< beta_min")],
+        },
+    ),
     "vp_t_to_ve_sigma": Case(
         ("vp_t_to_ve_sigma",),
         fixed(t=scalar_or_array(logu(1e-12, 700.0))),
