@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import theory
-from theory import distributions, schedules, smoothing, spectra, symbolic
+from theory import distributions, scaling, schedules, smoothing, spectra, symbolic
 
 settings.register_profile(
     "theory-properties",
@@ -338,6 +338,88 @@ def bad_regime(name: str) -> list:
 
 BAD_REGIME_T = bad_regime("t")
 BAD_VARIANCES = [*BAD_POSITIVE, [], [[1.0]]]
+BAD_ALPHA = [-0.1, NAN, INF, np.array([1.0, 2.0]), *NOT_REAL]
+ALPHA = st.one_of(st.just(0.0), st.floats(1e-3, 5.0))
+
+
+@st.composite
+def subspace_args(draw, alpha=ALPHA) -> dict:
+    """d, k tangent variances (k <= d) and an OU rate alpha (paper002's alpha-process)."""
+    k = draw(st.integers(1, 3))
+    return {"d": draw(st.integers(k, 6)), "variances": draw(variances(k)), "alpha": draw(alpha)}
+
+
+BAD_SUBSPACE = {
+    "d": [*bad_int(1), Rel(lambda kw: len(kw["variances"]) - 1, "d < k")],
+    "variances": BAD_VARIANCES,
+}
+
+
+def _drift_energy_args(kw):
+    return merged(
+        fixed(t=scalar_or_array(logu(1e-8, 50.0)), eps=scalar_or_array(logu(1e-8, 10.0))),
+        lambda more: fixed(T=logu(1.0 + 1e-9, 1e4).map(lambda r: r * more["eps"])),
+    )
+
+
+def bad_interval(base: list) -> dict[str, list]:
+    """Bad values of a time interval (eps, T): each out of range, or eps >= T."""
+    return {
+        "eps": [*base, Rel(lambda kw: kw["T"], "= T")],
+        "T": [*base, Rel(lambda kw: 0.5 * kw["eps"], "< eps")],
+    }
+
+
+def _power_law_args(kw):
+    return fixed(T=logu(1.0 + 1e-9, 1e6).map(lambda r: r * kw["eps"]))
+
+
+@st.composite
+def gaussian_pair_args(draw) -> dict:
+    d = draw(st.integers(1, 3))
+    kw = {}
+    for i in (0, 1):
+        a = draw(arrays(np.float64, (d, d), elements=st.floats(-2.0, 2.0)))
+        kw[f"mean{i}"] = draw(arrays(np.float64, d, elements=st.floats(-10.0, 10.0)))
+        kw[f"cov{i}"] = a @ a.T + 0.1 * np.eye(d)
+    return kw
+
+
+@st.composite
+def data_moments_args(draw) -> dict:
+    """A data mean and a positive semi-definite covariance of rank 0..d (singular allowed)."""
+    d = draw(st.integers(1, 3))
+    a = draw(arrays(np.float64, (d, draw(st.integers(0, d))), elements=st.floats(-2.0, 2.0)))
+    return {
+        "mean": draw(arrays(np.float64, d, elements=st.floats(-10.0, 10.0))),
+        "cov": a @ a.T,
+        "T": draw(POS),
+    }
+
+
+def _not_symmetric(name: str):
+    def make(kw):
+        c = kw[name]
+        return c + np.triu(np.ones(c.shape), 1) if c.shape[0] > 1 else c[:, :0]
+
+    return Rel(make, "not symmetric")
+
+
+def _bad_mean(name: str) -> list:
+    return [*BAD_FINITE, Rel(lambda kw: np.append(kw[name], 0.0), "longer"), [[0.0]]]
+
+
+def _bad_cov(name: str, definite: str) -> list:
+    return [
+        *BAD_FINITE,
+        Rel(lambda kw: -np.eye(len(kw[name])) - kw[name], definite),
+        _not_symmetric(name),
+        Rel(lambda kw: np.zeros((len(kw[name]) + 1,) * 2), "(d + 1) x (d + 1)"),
+    ]
+
+
+def _power_energy(kw):
+    return lambda t: kw["c"] ** 2 * t ** (-kw["gamma"])
 
 
 CASES: dict[str, Case] = {
@@ -353,6 +435,25 @@ CASES: dict[str, Case] = {
         fixed(t=scalar_or_array(logu(1e-12, 700.0))),
         lambda kw: schedules.vp_v(kw["t"]),
         {"t": BAD_POSITIVE},
+    ),
+    "ou_a_ou_v": Case(
+        ("ou_a", "ou_v"),
+        fixed(t=scalar_or_array(logu(1e-12, 700.0)), alpha=ALPHA),
+        lambda kw: (schedules.ou_a(kw["t"], kw["alpha"]), schedules.ou_v(kw["t"], kw["alpha"])),
+        {"t": BAD_POSITIVE, "alpha": BAD_ALPHA},
+    ),
+    "linear_beta_ou_time": Case(
+        ("linear_beta_ou_time",),
+        merged(
+            fixed(t=scalar_or_array(logu(1e-6, 1e3)), beta_min=logu(1e-4, 10.0)),
+            lambda kw: fixed(beta_max=logu(1.0, 1e4).map(lambda r: r * kw["beta_min"])),
+        ),
+        lambda kw: schedules.linear_beta_ou_time(kw["t"], kw["beta_min"], kw["beta_max"]),
+        {
+            "t": BAD_POSITIVE,
+            "beta_min": [*BAD_POS_SCALAR, Rel(lambda kw: 2.0 * kw["beta_max"], "> beta_max")],
+            "beta_max": [*BAD_POS_SCALAR, Rel(lambda kw: 0.5 * kw["beta_min"], "< beta_min")],
+        },
     ),
     "vp_t_to_ve_sigma": Case(
         ("vp_t_to_ve_sigma",),
@@ -667,6 +768,119 @@ CASES: dict[str, Case] = {
         lambda kw: symbolic.gaussian_score_jacobian(kw["d"], kw["k"]),
         {"d": bad_int(1), "k": [*bad_int(1), Rel(lambda kw: kw["d"] + 1, "k > d")]},
         examples=FEW,
+    ),
+    # scaling
+    "drift_energy": Case(
+        ("drift_energy", "drift_energy_integral", "drift_energy_remainder"),
+        merged(subspace_args(), _drift_energy_args),
+        lambda kw: (
+            scaling.drift_energy(kw["t"], kw["d"], kw["variances"], kw["alpha"]),
+            scaling.drift_energy_integral(
+                kw["eps"], kw["T"], kw["d"], kw["variances"], kw["alpha"]
+            ),
+            scaling.drift_energy_remainder(kw["T"], kw["d"], kw["variances"], kw["alpha"]),
+        ),
+        {
+            **BAD_SUBSPACE,
+            "alpha": BAD_ALPHA,
+            "t": BAD_POSITIVE,
+            **bad_interval(BAD_POSITIVE),
+        },
+    ),
+    "drift_energy_rate": Case(
+        ("drift_energy_rate",),
+        st.integers(1, 8).flatmap(lambda d: fixed(d=st.just(d), k=st.integers(0, d))),
+        lambda kw: scaling.drift_energy_rate(kw["d"], kw["k"]),
+        {"d": bad_int(1), "k": [*bad_int(0), Rel(lambda kw: kw["d"] + 1, "k > d")]},
+    ),
+    "girsanov_kl_bound": Case(
+        ("girsanov_kl_bound",),
+        merged(
+            fixed(
+                c=st.floats(-3.0, 3.0),
+                gamma=st.floats(-1.0, 2.0),
+                eps=logu(1e-6, 1.0),
+                kl_prior=st.floats(0.0, 10.0),
+            ),
+            lambda kw: fixed(T=logu(1.001, 1e3).map(lambda r: r * kw["eps"])),
+        ).map(lambda kw: {**kw, "error_energy": _power_energy(kw)}),
+        lambda kw: scaling.girsanov_kl_bound(
+            kw["error_energy"], kw["eps"], kw["T"], kw["kl_prior"]
+        ),
+        {
+            "error_energy": [None, 1.0, lambda t: -1.0, lambda t: NAN, lambda t: [1.0, 1.0]],
+            **bad_interval(BAD_POS_SCALAR),
+            "kl_prior": [-1.0, *BAD_FINITE, np.array([1.0, 2.0])],
+        },
+        examples=FEW,
+    ),
+    "power_law_error_energy_integral": Case(
+        ("power_law_error_energy_integral",),
+        merged(
+            fixed(
+                c=scalar_or_array(st.floats(-10.0, 10.0)),
+                gamma=st.floats(-2.0, 3.0),
+                eps=logu(1e-6, 1e3),
+            ),
+            _power_law_args,
+        ),
+        lambda kw: scaling.power_law_error_energy_integral(
+            kw["c"], kw["gamma"], kw["eps"], kw["T"]
+        ),
+        {
+            "c": BAD_FINITE,
+            "gamma": BAD_FINITE,
+            **bad_interval(BAD_POSITIVE),
+        },
+    ),
+    "power_law_error_energy_limit": Case(
+        ("power_law_error_energy_limit",),
+        # gamma < 1: the finite limits (gamma >= 1 gives +inf by design, see test_scaling.py)
+        fixed(c=st.floats(-10.0, 10.0), gamma=st.floats(-2.0, 0.999), T=logu(1e-3, 1e3)),
+        lambda kw: scaling.power_law_error_energy_limit(kw["c"], kw["gamma"], kw["T"]),
+        {"c": BAD_FINITE, "gamma": BAD_FINITE, "T": BAD_POSITIVE},
+    ),
+    "gaussian_kl": Case(
+        ("gaussian_kl",),
+        gaussian_pair_args(),
+        lambda kw: scaling.gaussian_kl(kw["mean0"], kw["cov0"], kw["mean1"], kw["cov1"]),
+        {
+            "mean0": _bad_mean("mean0"),
+            "mean1": _bad_mean("mean1"),
+            "cov0": _bad_cov("cov0", "negative definite"),
+            "cov1": _bad_cov("cov1", "negative definite"),
+        },
+    ),
+    "ou_prior_kl": Case(
+        ("ou_prior_kl",),
+        merged(
+            subspace_args(alpha=st.floats(1e-3, 5.0)),
+            lambda kw: fixed(T=scalar_or_array(logu(1e-6, 1e3))),
+        ),
+        lambda kw: scaling.ou_prior_kl(kw["T"], kw["d"], kw["variances"], kw["alpha"]),
+        {**BAD_SUBSPACE, "alpha": [0.0, *BAD_ALPHA], "T": BAD_POSITIVE},
+    ),
+    "best_gaussian_prior_ve": Case(
+        ("best_gaussian_prior_ve",),
+        data_moments_args(),
+        lambda kw: scaling.best_gaussian_prior_ve(kw["mean"], kw["cov"], kw["T"]),
+        {
+            "mean": _bad_mean("mean"),
+            "cov": _bad_cov("cov", "negative definite"),
+            "T": BAD_POS_SCALAR,
+        },
+    ),
+    "empirical_error_limit": Case(
+        ("empirical_error_limit",),
+        fixed(k=st.integers(1, 100)),
+        lambda kw: scaling.empirical_error_limit(kw["k"]),
+        {"k": bad_int(1)},
+    ),
+    "normal_spread": Case(
+        ("normal_spread",),
+        fixed(t_min=scalar_or_array(logu(1e-12, 1e3)), alpha=ALPHA),
+        lambda kw: scaling.normal_spread(kw["t_min"], kw["alpha"]),
+        {"t_min": BAD_POSITIVE, "alpha": BAD_ALPHA},
     ),
 }
 
