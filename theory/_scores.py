@@ -146,11 +146,31 @@ def mixture_log_density(x, sigma, weights, means, eigvals, eigvecs):
 
 
 def _finite_set_logits(x, sigma, points):
-    diff = (
-        points[None, :, :] - x[:, None, :]
-    )  # (n, m, d): y_i - x, formed directly (no cancellation)
-    logits = -0.5 * np.sum(diff**2, axis=2) / sigma[:, None] ** 2
+    """Differences :math:`y_i - x` as a (d, m, n) array and the logits, (m, n).
+
+    The batch axis n is innermost and contiguous, and the sums over the d coordinates run as
+    loops over (m, n) rows: numpy is several times faster so than with a short innermost axis.
+    """
+    diff = points.T[:, :, None] - np.ascontiguousarray(x.T)[:, None, :]  # y_i - x, formed directly
+    sq = diff[0] ** 2
+    for row in diff[1:]:
+        sq += row**2
+    logits = -0.5 * sq / sigma**2
     return diff, logits
+
+
+# Below this, exp(z) is under the smallest normal float64 (2.2e-308): such a weight changes no sum,
+# and exp's subnormal and underflow paths are slow (the common case at small σ), so it is set to 0.
+_LOG_TINY = float(np.log(np.finfo(np.float64).tiny))
+
+
+def _softmax_points(logits):
+    """Softmax over the points (axis 0) of (m, n) logits, shifted by their maximum per column."""
+    z = logits - logits.max(axis=0)
+    w = np.zeros_like(z)
+    np.exp(z, out=w, where=z > _LOG_TINY)
+    w /= w.sum(axis=0)
+    return w
 
 
 def finite_set_fields(x, sigma, points, *, jacobian: bool):
@@ -165,14 +185,14 @@ def finite_set_fields(x, sigma, points, *, jacobian: bool):
               J = -\frac{I}{\sigma^2} + \frac{1}{\sigma^4}\sum_i w_i (y_i - x - \mu)(y_i - x - \mu)^\top .
     """
     diff, logits = _finite_set_logits(x, sigma, points)
-    w = softmax(logits, axis=1)
-    mu = np.einsum("nm,nmd->nd", w, diff)
+    w = _softmax_points(logits)  # (m, n)
+    mu = np.stack([np.sum(w * row, axis=0) for row in diff])  # (d, n)
     s2 = sigma**2
-    score = mu / s2[:, None]
+    score = (mu / s2).T
     if not jacobian:
         return score, None
     dev = diff - mu[:, None, :]
-    cov = np.einsum("nm,nmd,nmf->ndf", w, dev, dev)
+    cov = np.einsum("mn,dmn,fmn->ndf", w, dev, dev)
     d = x.shape[1]
     jac = -np.eye(d)[None] / s2[:, None, None] + cov / (s2**2)[:, None, None]
     return score, jac
@@ -182,4 +202,4 @@ def finite_set_log_density(x, sigma, points):
     r"""Log-density :math:`\log \frac1m \sum_i \mathcal N(x; y_i, \sigma^2 I)` of the noised point set."""
     _, logits = _finite_set_logits(x, sigma, points)
     m, d = points.shape
-    return logsumexp(logits, axis=1) - np.log(m) - 0.5 * d * (_LOG_2PI + 2.0 * np.log(sigma))
+    return logsumexp(logits, axis=0) - np.log(m) - 0.5 * d * (_LOG_2PI + 2.0 * np.log(sigma))
