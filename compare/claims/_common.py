@@ -89,24 +89,27 @@ def _read_only(value):
     return value
 
 
-def measured_once(fn):
+def measured_once(fn=None, *, kept: int = _KEPT):
     """Keep the result of an expensive measurement for the claim's negative control.
 
     A control that plants its fault in the *prediction* measures the same field on the same seeded
     samples; the runner runs it right after the judged run, in the same process, so it can reuse
     them instead of integrating the flow again. The positional arguments (sizes, seeds, parameters)
     must be hashable and must determine the result; ``progress`` (keyword) is not part of the key.
-    Arrays come back read-only. The last few results are kept.
+    Arrays come back read-only. The last ``kept`` results are kept (``@measured_once(kept=16)``
+    for a claim that measures many cases).
     """
-    kept: collections.OrderedDict = collections.OrderedDict()
+    if fn is None:
+        return functools.partial(measured_once, kept=kept)
+    results: collections.OrderedDict = collections.OrderedDict()
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if args not in kept:
-            kept[args] = _read_only(fn(*args, **kwargs))
-            while len(kept) > _KEPT:
-                kept.popitem(last=False)
-        return kept[args]
+        if args not in results:
+            results[args] = _read_only(fn(*args, **kwargs))
+            while len(results) > kept:
+                results.popitem(last=False)
+        return results[args]
 
-    wrapper.cache_clear = kept.clear
+    wrapper.cache_clear = results.clear
     return wrapper

@@ -613,3 +613,34 @@ def test_cache_recording_sees_every_save_and_hit(tmp_path, getkey):
     assert inner == outer[1:]
     cache.load(path, net)  # outside any recording: nothing is kept
     assert len(outer) == 2
+
+
+def test_constant_rate_run_stopped_early_is_a_checkpoint_of_a_longer_run():
+    # A run of the constant-rate recipe stopped at k chunks has the weights of a longer run of the
+    # same seed after its first k chunks (the generalise-then-memorise claim reads its checkpoints so)
+    pts = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    net = NetworkConfig(width=16, depth=2, activation="relu", sigma_data=0.7)
+
+    def config(steps):
+        return TrainingConfig(
+            steps=steps,
+            batch_size=8,
+            learning_rate=1e-3,
+            warmup_steps=0,
+            schedule="constant",
+            chunk_steps=50,
+            shards=1,
+            n_data=64,
+        )
+
+    short = fit(sample(FiniteSet(pts), 64, 3), net, config(100), 3, progress=False)
+    long = fit(sample(FiniteSet(pts), 64, 3), net, config(200), 3, progress=False)
+    assert long.meta["loss_per_chunk"][:2] == short.meta["loss_per_chunk"]
+    x = np.array([[0.3, 0.2], [-0.5, 0.9]])
+    assert not np.allclose(short.score(x, 0.1), long.score(x, 0.1))  # the longer run moved on
+    # and the warm-up/cosine recipe has no such prefix: its rate depends on the total length
+    warm = TrainingConfig(steps=100, batch_size=8, warmup_steps=10, chunk_steps=50, shards=1)
+    warm_long = TrainingConfig(steps=200, batch_size=8, warmup_steps=10, chunk_steps=50, shards=1)
+    a = fit(sample(FiniteSet(pts), 64, 3), net, warm, 3, progress=False)
+    b = fit(sample(FiniteSet(pts), 64, 3), net, warm_long, 3, progress=False)
+    assert a.meta["loss_per_chunk"][1] != b.meta["loss_per_chunk"][1]
