@@ -27,6 +27,8 @@ PAPERS = {
 _CLAIM_MODULES = (
     "constrained_mixing",
     "spectral_gaps",
+    "manifold_detection",
+    "manifold_detection_trained",
     "score_smoothing",
     "score_smoothing_relu",
     "score_smoothing_trained",

@@ -44,7 +44,7 @@ def _cli(capsys, *argv) -> tuple[int, str, str]:
             ["score_smoothing.n_point is not a claim of paper spectral_gaps"],
         ),
         (["run", "--paper", "spectral_gap"], ["'spectral_gap'", "did you mean spectral_gaps"]),
-        (["run", "--paper", "manifold_detection"], ["manifold_detection has no claims"]),
+        (["run", "--paper", "rate_separation"], ["rate_separation has no claims"]),
         (["figures", "--paper", "rate_separation"], ["rate_separation has no claims"]),
         (["figures", "--claim", FAST], [FAST, "draws no figure"]),
         (["run", "--jobs", "0"], ["--jobs", "got 0"]),

@@ -48,7 +48,7 @@ def test_select():
     ("paper", "claim_id", "message"),
     [
         ("spectral_gap", None, "paper 'spectral_gap' is not known; did you mean spectral_gaps?"),
-        ("manifold_detection", None, "paper manifold_detection has no claims yet"),
+        ("rate_separation", None, "paper rate_separation has no claims yet"),
         (None, "spectral_gaps.linear_spectrun", "did you mean spectral_gaps.linear_spectrum"),
         (None, "linear_spectrum", "did you mean spectral_gaps.linear_spectrum"),
         (

