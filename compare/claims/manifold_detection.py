@@ -261,7 +261,7 @@ def _draw_energy(fig, data):
             "-",
             color=color,
             lw=1,
-            label=f"predicted slope −(d − k)/2 = −{rate:g} per e-fold; fitted {data['fitted'][name]:.4f}",
+            label=f"predicted slope −(d − k)/2 = −{rate:g} per e-fold; fitted −{data['fitted'][name]:.4f}",
         )
     ax.invert_xaxis()
     ax.set_xlabel("ε (OU time, α = 1; decreasing to the right)")

@@ -198,7 +198,7 @@ def _clouds(ctx: Context, model) -> dict:
 
 
 def _draw_clouds(fig, data):
-    fig.set_size_inches(15, 3.4)
+    fig.set_size_inches(15, 3.0)
     axes = fig.subplots(1, len(data["clouds"]))
     pts = np.array(data["points"])
     for ax, (name, y) in zip(axes, data["clouds"].items(), strict=True):
@@ -222,7 +222,12 @@ def _draw_clouds(fig, data):
         ax.set_xlabel("x₁")
         legend_with_visible_markers(ax, fontsize=6, loc="lower left")
     axes[0].set_ylabel("x₂")
-    fig.suptitle("End samples at t_min = 1e-3 (OU α = 1, Euler–Maruyama from N(0, I) at T = 6)")
+    fig.suptitle(
+        "End samples at t_min = 1e-3 (OU α = 1, Euler–Maruyama from N(0, I) at T = 6; the trained "
+        "network from the exact p_T at T = ½log(1 + σ_max²) = 1.63)",
+        fontsize=10,
+    )
+    fig.tight_layout()
 
 
 # --------------------------------------------------------------------------------------------
