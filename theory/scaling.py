@@ -25,17 +25,25 @@ process have drifts that differ by :math:`2(s - \nabla\log p_t)` and the same di
 
 Tags in the docstrings follow the note: [R] reconstructed from standard mathematics, [Cit]
 attributed to the paper by later work, [C] calibration numbers (not ground truth).
+
+Rate separation (paper003, the last section): σ-scaling laws of the score on a manifold and of
+Tempered-Score Langevin, in the noise standard deviation σ (VE: :math:`x_\sigma = x + \sigma Z`;
+VP: :math:`x_\sigma = \sqrt{1-\sigma^2}\,x + \sigma Z`), and the exact noised circle. Their
+tags are the paper003 note's: [P] the paper's text, [D] derived in the note and checked there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import integrate, linalg
-from scipy.special import exprel
+from scipy.special import exprel, i0e, i1e
 
 from theory._validation import (
+    as_points,
+    as_sigma,
     broadcast,
     check_finite,
     check_integer,
@@ -46,7 +54,9 @@ from theory.distributions import EIGENVALUE_CUTOFF
 from theory.schedules import ou_a, ou_v
 
 __all__ = [
+    "CircleScoreTerms",
     "best_gaussian_prior_ve",
+    "circle_score_decomposition",
     "drift_energy",
     "drift_energy_integral",
     "drift_energy_rate",
@@ -54,10 +64,21 @@ __all__ = [
     "empirical_error_limit",
     "gaussian_kl",
     "girsanov_kl_bound",
+    "noised_circle_log_density",
+    "noised_circle_score",
+    "normal_offset",
     "normal_spread",
+    "normal_stiffness",
     "ou_prior_kl",
+    "pf_ode_terminal_offset",
     "power_law_error_energy_integral",
     "power_law_error_energy_limit",
+    "reverse_sde_terminal_offset",
+    "sphere_mean_curvature_term",
+    "ts_circle_tv",
+    "ts_thickness",
+    "ts_uniform_tv_exponent",
+    "von_mises_tv_to_uniform",
 ]
 
 # Relative accuracy asked of the quadrature in girsanov_kl_bound, and its subinterval budget.
@@ -669,3 +690,591 @@ def normal_spread(t_min, alpha=1.0) -> np.ndarray:
     """
     t_min = check_positive("t_min", t_min)
     return np.sqrt(ou_v(t_min, _alpha(alpha)))
+
+
+# ============================================================================================
+# Rate separation (paper003)
+#
+# Conventions: σ is the noise standard deviation at a fixed level; VE: x_σ = x + σZ, VP:
+# x_σ = √(1−σ²) x + σZ (research note paper003 §1.2). Tags: [P] the paper's text, [D] derived in
+# the note and checked numerically there, "outside the paper" for the note's own derivations.
+
+_CONVENTIONS = ("ve", "vp")
+# Below this κ, log I₀(κ) is summed as a power series (log(i0e(κ)) + κ loses digits there).
+_SERIES_KAPPA = 1.0
+# Below this Bessel argument, A(z)/z = I₁(z)/(z I₀(z)) is taken at its limit 1/2.
+_TINY_BESSEL_ARG = 1e-150
+
+
+def _ts_alpha(alpha) -> float:
+    alpha = check_scalar("alpha", alpha)
+    if not 0.0 < alpha < 2.0:
+        raise ValueError(f"alpha must lie in (0, 2) (got {alpha:.6g})")
+    return alpha
+
+
+def _kappa(kappa) -> np.ndarray:
+    kappa = check_finite("kappa", kappa)
+    if np.any(kappa < 0):
+        raise ValueError(f"kappa must be >= 0 (got min {kappa.min():.6g})")
+    return kappa
+
+
+def _gamma(gamma, lo: float, hi: float, lo_open: bool = True) -> float:
+    """A scalar γ in (lo, hi] (or [lo, hi] with ``lo_open=False``)."""
+    gamma = check_scalar("gamma", gamma)
+    ok_lo = gamma > lo if lo_open else gamma >= lo
+    if not (ok_lo and gamma <= hi):
+        bra = "(" if lo_open else "["
+        lo_text = "-inf" if np.isinf(lo) else f"{lo:g}"
+        raise ValueError(f"gamma must lie in {bra}{lo_text}, {hi:g}] (got {gamma:.6g})")
+    return gamma
+
+
+def _offset_args(sigma_name: str, sigma, gamma, lo: float, c):
+    """Noise level(s) > 0, γ in (lo, 2] and a finite amplitude c broadcast with the levels."""
+    sigma = check_positive(sigma_name, sigma)
+    gamma = _gamma(gamma, lo, 2.0)
+    sigma, c = broadcast(**{sigma_name: sigma, "c": check_finite("c", c)})
+    return sigma, gamma, c
+
+
+def _convention(convention) -> str:
+    if not isinstance(convention, str) or convention not in _CONVENTIONS:
+        raise ValueError(f"convention must be 've' or 'vp' (got {convention!r})")
+    return convention
+
+
+def _log_i0(z: np.ndarray) -> np.ndarray:
+    """log I₀(z) for z ≥ 0: series below ``_SERIES_KAPPA``, log(i0e(z)) + z above (no overflow)."""
+    z = np.asarray(z, dtype=np.float64)
+    small = z < _SERIES_KAPPA
+    q = np.where(small, 0.25 * z * z, 0.0)
+    term, total = np.ones_like(q), np.zeros_like(q)
+    for k in range(1, _SERIES_TERMS + 1):
+        term = term * q / (k * k)
+        total = total + term
+    big = np.where(small, _SERIES_KAPPA, z)
+    return np.where(small, np.log1p(total), np.log(i0e(big)) + big)
+
+
+def _von_mises_tv_one(kappa: float) -> float:
+    r"""½∫|f − 1/2π| for one κ ≥ 0 (see :func:`von_mises_tv_to_uniform`)."""
+    if kappa == 0.0:
+        return 0.0
+    gap = float(kappa - _log_i0(kappa))  # κ(1 − cos θ*) > 0, f(θ*) = 1/2π
+    half_angle = np.arcsin(min(1.0, np.sqrt(gap / (2.0 * kappa))))
+
+    def excess(theta: float) -> float:  # 2π f(θ) − 1 = exp(κ cos θ − log I₀(κ)) − 1
+        return np.expm1(gap - 2.0 * kappa * np.sin(0.5 * theta) ** 2)
+
+    value, _ = integrate.quad(excess, 0.0, 2.0 * half_angle, epsabs=0.0, epsrel=_QUAD_RTOL)
+    return value / np.pi
+
+
+def von_mises_tv_to_uniform(kappa) -> np.ndarray:
+    r"""Total variation between von Mises(κ) on the circle and the uniform law.
+
+    Arguments
+    ---------
+    kappa : concentration(s) κ ≥ 0, any shape S.
+
+    Returns
+    -------
+    Array of shape S, in [0, 1).
+
+    Notes
+    -----
+    With :math:`f(\theta) = e^{\kappa\cos\theta}/(2\pi I_0(\kappa))` (density w.r.t. dθ),
+
+    .. math:: \mathrm{TV} = \frac12\int_{-\pi}^{\pi}\Big|f - \frac1{2\pi}\Big|\,d\theta
+              = \frac1\pi\int_0^{\theta^*}\big(e^{\kappa\cos\theta - \log I_0(\kappa)} - 1\big)\,d\theta,
+              \qquad \cos\theta^* = \frac{\log I_0(\kappa)}{\kappa},
+
+    by 1-D quadrature (f exceeds 1/2π exactly on |θ| < θ*). The integrand is written as
+    :math:`\mathrm{expm1}(\kappa(1-\cos\theta^*) - 2\kappa\sin^2(\theta/2))` with log I₀ from a
+    series (κ < 1) or from ``i0e`` (κ ≥ 1): no cancellation for tiny κ, where
+    TV ≈ κ/π, and no overflow for large κ, where TV → 1. It is the TS finite-σ bias on a circle
+    (paper003 §2 C3 "Why it works" [D], :func:`ts_circle_tv`).
+
+    Raises
+    ------
+    ValueError
+        If ``kappa`` holds an entry < 0 or non-finite.
+    """
+    kappa = _kappa(kappa)
+    out = np.array([_von_mises_tv_one(float(k)) for k in kappa.ravel()], dtype=np.float64)
+    return out.reshape(kappa.shape)
+
+
+def ts_thickness(sigma, alpha) -> np.ndarray:
+    r"""Normal thickness of the Tempered-Score (TS) Langevin cloud: :math:`\sigma^{1-\alpha/2}`.
+
+    Arguments
+    ---------
+    sigma : noise standard deviation(s) σ > 0, any shape S (VE or VP alike).
+    alpha : tempering exponent, 0 < α < 2.
+
+    Returns
+    -------
+    Array of shape S.
+
+    Notes
+    -----
+    TS Langevin :math:`dX = \sigma^\alpha s(X,\sigma)\,dt + \sqrt2\,dW` (paper003 eq. (8) [P]) with
+    the exact score is Langevin on the potential :math:`d_M = \tfrac12\mathrm{dist}^2(x, M)` at the
+    effective temperature :math:`\sigma^{2-\alpha}`, so the normal standard deviation is
+
+    .. math:: \mathrm{sd}_\perp = \sigma^{1-\alpha/2} \qquad (\text{exponent } 1 - \alpha/2)
+
+    (paper003 §2 C3 "Why it works" and the summary table row "TS cloud thickness" [D]). Valid while
+    the thickness is well below the reach of M; the normal stiffness is 1 + O(σ²) in hat units.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` holds an entry ≤ 0 or non-finite, or ``alpha`` is not in (0, 2).
+    """
+    sigma = check_positive("sigma", sigma)
+    return sigma ** (1.0 - 0.5 * _ts_alpha(alpha))
+
+
+def ts_circle_tv(sigma, alpha, kappa) -> np.ndarray:
+    r"""TS on-circle bias: TV between von Mises(:math:`\sigma^\alpha\kappa`) and the uniform law.
+
+    Arguments
+    ---------
+    sigma : noise standard deviation(s) σ > 0 (VE or VP alike).
+    alpha : tempering exponent, 0 < α < 2.
+    kappa : concentration κ ≥ 0 of the data law von Mises(κ) in the angle (w.r.t. dθ).
+
+    ``sigma`` and ``kappa`` broadcast to the output shape.
+
+    Returns
+    -------
+    Array of the broadcast shape.
+
+    Notes
+    -----
+    With the exact score, the TS stationary law is :math:`\propto p_\sigma^{\sigma^\alpha}`; on M it
+    is :math:`\propto q^{\sigma^\alpha}\,d\mathrm{vol}`, which for von Mises(κ) data on a circle is
+    exactly von Mises(:math:`\sigma^\alpha\kappa`) up to O(σ²) (paper003 §2 C3 [D]; summary table
+    row "TS on-M law, exact score"; T-C7). Its distance to the uniform (volume) law is
+
+    .. math:: \mathrm{TV} = \mathrm{TV}\big(\mathrm{vM}(\sigma^\alpha\kappa), \mathrm{Unif}\big)
+              \approx \frac{\kappa\sigma^\alpha}{\pi} \qquad (\text{exponent } \alpha),
+
+    computed by :func:`von_mises_tv_to_uniform`.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` holds an entry ≤ 0 or non-finite, ``alpha`` is not in (0, 2), ``kappa`` holds
+        an entry < 0 or non-finite, or ``sigma`` and ``kappa`` do not broadcast.
+    """
+    sigma = check_positive("sigma", sigma)
+    alpha = _ts_alpha(alpha)
+    sigma, kappa = broadcast(sigma=sigma, kappa=_kappa(kappa))
+    return von_mises_tv_to_uniform(sigma**alpha * kappa)
+
+
+def ts_uniform_tv_exponent(alpha, gamma) -> float:
+    r"""Exponent of the TS distance to the uniform law under a score error of size :math:`\sigma^{-\gamma}`.
+
+    Arguments
+    ---------
+    alpha : tempering exponent, 0 < α < 2.
+    gamma : error exponent γ ≤ α (the error is :math:`c\,\sigma^{-\gamma}`, gradient or not).
+
+    Returns
+    -------
+    The exponent α − γ ≥ 0 of :math:`\mathrm{TV}(\tilde\pi_\sigma|_M, \mathrm{Unif}_M)\propto
+    \sigma^{\alpha-\gamma}`.
+
+    Notes
+    -----
+    Tempering multiplies the tangential error by :math:`\sigma^\alpha`, so the on-M drift is
+    :math:`c\,\sigma^{\alpha-\gamma}`: the TS law is uniform in the limit iff α > γ, with
+
+    .. math:: \mathrm{TV} \propto \sigma^{\alpha-\gamma} \qquad (\text{exponent } \alpha - \gamma)
+
+    (paper003 §2 C3 "Phase diagram" [D] and Thms 5.1, 5.2 [P]; summary table row "TS with an
+    error of size σ^{−γ}"; T-C9, T-C10). At α = γ the exponent is 0: the limit is the tilted law
+    :math:`\propto e^{c\varphi}` (TV tends to a positive constant, not to 0). For α < γ the law
+    collapses onto argmax φ (TV → 1, no power law), so γ > α is refused. This is the error's
+    contribution only; the exact score's own bias has exponent α (:func:`ts_circle_tv`).
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is not in (0, 2), or ``gamma`` is not finite or exceeds ``alpha``.
+    """
+    alpha = _ts_alpha(alpha)
+    gamma = _gamma(gamma, -np.inf, alpha)
+    return alpha - gamma
+
+
+def normal_offset(sigma, gamma, c) -> np.ndarray:
+    r"""Normal offset of the Gibbs law :math:`\pi_\sigma\propto p_\sigma e^{c\sigma^{-\gamma}\rho}` (normal error).
+
+    Arguments
+    ---------
+    sigma : noise standard deviation(s) σ > 0 (VE).
+    gamma : error exponent, γ ≤ 2 (γ > 2: the law escapes to the boundary of K; refused).
+    c : error amplitude, any finite real; broadcasts with ``sigma``.
+
+    Returns
+    -------
+    Array of the broadcast shape.
+
+    Notes
+    -----
+    A normal score error :math:`e = c\,\sigma^{-\gamma}\nu` (ρ the signed distance to M) shifts
+    the equilibrium normal Gaussian of width σ to the centre
+
+    .. math:: \rho^* = c\,\sigma^{2-\gamma} \qquad (\text{exponent } 2 - \gamma),
+
+    so the law concentrates on M iff γ < 2, and at γ = 2 on the parallel manifold at distance c
+    (paper003 §2 C2 "Sharpness made concrete" [D] with Thm 4.1(1) [P]; summary table row "Gibbs
+    law with normal error"; T-C5). Curved M adds an O(σ²) shift (+σ²/(2R) on a circle), not
+    included here.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` holds an entry ≤ 0 or non-finite, ``gamma`` is not finite or exceeds 2,
+        ``c`` is not finite, or ``sigma`` and ``c`` do not broadcast.
+    """
+    sigma, gamma, c = _offset_args("sigma", sigma, gamma, -np.inf, c)
+    return c * sigma ** (2.0 - gamma)
+
+
+def reverse_sde_terminal_offset(sigma_min, gamma, c) -> np.ndarray:
+    r"""Terminal normal offset of the VE reverse SDE with a normal score error :math:`c\sigma^{-\gamma}`.
+
+    Arguments
+    ---------
+    sigma_min : the noise standard deviation(s) where the reverse SDE stops, > 0.
+    gamma : error exponent, 0 < γ ≤ 2.
+    c : error amplitude, any finite real; broadcasts with ``sigma_min``.
+
+    Returns
+    -------
+    Array of the broadcast shape.
+
+    Notes
+    -----
+    Outside the paper: the note's own derivation (paper003 T-C14 [D]; summary table row "reverse
+    SDE, normal error"). In the variance s = σ² the VE reverse SDE with the score
+    :math:`-\rho/s + c\,s^{-\gamma/2}` for flat M has a Gaussian normal coordinate whose mean
+    solves :math:`dm/ds = m/s - c\,s^{-\gamma/2}`, m(T) = 0, so
+    :math:`m = \tfrac{2c}{\gamma}(s^{1-\gamma/2} - s\,T^{-\gamma/2})` and, as T → ∞,
+
+    .. math:: \rho^* = \frac{2c}{\gamma}\,\sigma_{min}^{2-\gamma}
+              \qquad (\text{exponent } 2 - \gamma;\ = c \text{ at } \gamma = 2).
+
+    For γ ≤ 0 the large-σ end dominates (no limit as T → ∞), so γ ≤ 0 is refused.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma_min`` holds an entry ≤ 0 or non-finite, ``gamma`` is not in (0, 2], ``c`` is
+        not finite, or ``sigma_min`` and ``c`` do not broadcast.
+    """
+    sigma_min, gamma, c = _offset_args("sigma_min", sigma_min, gamma, 0.0, c)
+    return (2.0 * c / gamma) * sigma_min ** (2.0 - gamma)
+
+
+def pf_ode_terminal_offset(sigma_min, gamma, c) -> np.ndarray:
+    r"""Terminal normal offset of the VE probability-flow ODE with a normal score error :math:`c\sigma^{-\gamma}`.
+
+    Arguments
+    ---------
+    sigma_min, c : as in :func:`reverse_sde_terminal_offset` (σ_min: where the ODE stops).
+    gamma : error exponent, 1 < γ ≤ 2.
+
+    Returns
+    -------
+    Array of the broadcast shape of ``sigma_min`` and ``c``.
+
+    Notes
+    -----
+    Outside the paper: the note's own derivation (paper003 T-C14 [D]; summary table row "PF-ODE,
+    normal error"). In the variance s = σ² the PF-ODE drift is half the (erroneous) score, so the
+    normal mean solves :math:`dm/ds = m/(2s) - \tfrac c2 s^{-\gamma/2}`, m(T) = 0:
+    :math:`m = \tfrac{c}{1-\gamma}(\sqrt s\,T^{(1-\gamma)/2} - s^{1-\gamma/2})`. For γ > 1 the
+    T-term vanishes as T → ∞, leaving
+
+    .. math:: \rho^* = \frac{c}{\gamma - 1}\,\sigma_{min}^{2-\gamma}
+              \qquad (\text{exponent } 2 - \gamma;\ = c \text{ at } \gamma = 2).
+
+    For γ ≤ 1 the offset is set by T, not by σ_min, so γ ≤ 1 is refused.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma_min`` holds an entry ≤ 0 or non-finite, ``gamma`` is not in (1, 2], ``c`` is
+        not finite, or ``sigma_min`` and ``c`` do not broadcast.
+    """
+    sigma_min, gamma, c = _offset_args("sigma_min", sigma_min, gamma, 1.0, c)
+    return (c / (gamma - 1.0)) * sigma_min ** (2.0 - gamma)
+
+
+def normal_stiffness(sigma) -> np.ndarray:
+    r"""Normal stiffness :math:`-\partial_\nu s_\nu` of the exact score on M: :math:`\sigma^{-2}`.
+
+    Arguments
+    ---------
+    sigma : noise standard deviation(s) σ > 0, any shape (VE or VP alike).
+
+    Returns
+    -------
+    Array of the shape of ``sigma``.
+
+    Notes
+    -----
+    From :math:`\sigma^2\nabla\log p_\sigma = -(x - P_Mx) + O(\sigma^2)` (paper003 eq. (20) [P]):
+
+    .. math:: \sigma^2\,(-\partial_\nu s_\nu) = 1 + O(\sigma^2)
+              \qquad (\text{stiffness exponent } -2),
+
+    exactly 1 for a linear M with Gaussian data (any σ), 1 + O(σ²) on curved M (paper003 §2 C1
+    "Score decomposition" [D]; summary table row "normal stiffness"; T-C1, T-C2). The returned
+    value is the leading coefficient σ⁻²; the O(σ²) relative correction is not modelled.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` holds an entry ≤ 0 or non-finite.
+    """
+    return check_positive("sigma", sigma) ** -2.0
+
+
+def _circle_args(x, sigma, kappa, radius, mean_angle, convention):
+    """Validated points (n, 2), σ (n,), κ, R, θ₀, the scaled radius and whether x was one point."""
+    pts, single = as_points(x, 2)
+    convention = _convention(convention)
+    sig = as_sigma(sigma, pts.shape[0])
+    kappa = float(_kappa(check_scalar("kappa", kappa)))
+    radius = check_scalar("radius", radius, positive=True)
+    mean_angle = check_scalar("mean_angle", mean_angle)
+    if convention == "vp" and np.any(sig >= 1.0):
+        raise ValueError(f"sigma must be < 1 for convention 'vp' (got max {sig.max():.6g})")
+    scale = np.sqrt(1.0 - sig**2) if convention == "vp" else np.ones_like(sig)
+    return pts, single, sig, kappa, radius * scale, mean_angle
+
+
+def _circle_w(pts, sig, kappa, r_eff, mean_angle):
+    """w = R' x/σ² + κ(cos θ₀, sin θ₀) and its norm (the Bessel argument)."""
+    w = (r_eff / sig**2)[:, None] * pts + kappa * np.array([np.cos(mean_angle), np.sin(mean_angle)])
+    return w, np.hypot(w[:, 0], w[:, 1])
+
+
+def noised_circle_log_density(
+    x, sigma, kappa=0.0, radius=1.0, convention: str = "ve", mean_angle=0.0
+) -> np.ndarray:
+    r"""Log-density :math:`\log p_\sigma(x)` on R² of von Mises(κ) data on a circle of radius R.
+
+    Arguments
+    ---------
+    x : a point (2,) or points (n, 2).
+    sigma : noise standard deviation σ > 0 (σ < 1 for VP), a scalar or one per point (n,).
+    kappa : concentration κ ≥ 0 of the angle law von Mises(κ, θ₀) w.r.t. dθ (κ = 0: uniform).
+    radius : circle radius R > 0 (the circle is centred at the origin).
+    convention : "ve" (:math:`x_\sigma = x + \sigma Z`) or "vp"
+        (:math:`x_\sigma = \sqrt{1-\sigma^2}\,x + \sigma Z`).
+    mean_angle : the von Mises centre θ₀ (any finite real).
+
+    Returns
+    -------
+    A float for one point, else an (n,) array.
+
+    Notes
+    -----
+    The angular integral :math:`\int_0^{2\pi} e^{a\cos(\theta-\varphi) + \kappa\cos(\theta-\theta_0)}
+    d\theta = 2\pi I_0(|w|)` gives, with :math:`w = R'x/\sigma^2 + \kappa(\cos\theta_0,\sin\theta_0)`
+    and R' = R (VE) or :math:`R\sqrt{1-\sigma^2}` (VP) (paper003 §2 C1 "Closed forms" [D]),
+
+    .. math:: p_\sigma(x) = \frac{e^{-(|x|^2 + R'^2)/(2\sigma^2)}\,I_0(|w|)}{2\pi\sigma^2 I_0(\kappa)} .
+
+    It is evaluated in log space as :math:`-(|x|-R')^2/(2\sigma^2) + (|w| - R'|x|/\sigma^2)
+    + \log\mathrm{i0e}(|w|) - \log(2\pi\sigma^2) - \log I_0(\kappa)`, with the middle difference
+    written as :math:`(2R'\kappa\,\langle x, e_0\rangle/\sigma^2 + \kappa^2)/(|w| + R'|x|/\sigma^2)`:
+    no overflow and no cancellation at small σ.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not finite of shape (2,) or (n, 2); ``sigma`` is not positive and finite, of
+        shape () or (n,), or (VP) not < 1; ``kappa`` is not a finite scalar ≥ 0; ``radius`` is not
+        a finite scalar > 0; ``convention`` is not "ve" or "vp"; ``mean_angle`` is not finite.
+    """
+    pts, single, sig, kappa, r_eff, mean_angle = _circle_args(
+        x, sigma, kappa, radius, mean_angle, convention
+    )
+    _, wn = _circle_w(pts, sig, kappa, r_eff, mean_angle)
+    s2 = sig**2
+    rx = np.hypot(pts[:, 0], pts[:, 1])
+    e0 = np.array([np.cos(mean_angle), np.sin(mean_angle)])
+    base = r_eff * rx / s2
+    denom = wn + base
+    extra = np.divide(
+        2.0 * r_eff * kappa * (pts @ e0) / s2 + kappa**2,
+        denom,
+        out=np.zeros_like(denom),
+        where=denom > 0,
+    )
+    out = (
+        -((rx - r_eff) ** 2) / (2.0 * s2)
+        + extra
+        + np.log(i0e(wn))
+        - np.log(2.0 * np.pi * s2)
+        - _log_i0(kappa)
+    )
+    return float(out[0]) if single else out
+
+
+def noised_circle_score(
+    x, sigma, kappa=0.0, radius=1.0, convention: str = "ve", mean_angle=0.0
+) -> np.ndarray:
+    r"""Score :math:`\nabla\log p_\sigma(x)` of von Mises(κ) data on a circle of radius R.
+
+    Arguments
+    ---------
+    As in :func:`noised_circle_log_density`.
+
+    Returns
+    -------
+    A (2,) array for one point, else (n, 2).
+
+    Notes
+    -----
+    Differentiating the closed form of :func:`noised_circle_log_density` (paper003 §2 C1 "Closed
+    forms" [D]), with :math:`A = I_1/I_0` (from ``i1e/i0e``, no overflow):
+
+    .. math:: s(x,\sigma) = -\frac{x}{\sigma^2} + \frac{R'}{\sigma^2}\,A(|w|)\,\frac{w}{|w|},
+
+    where A(z)/z → 1/2 at w = 0. Small-σ expansion on the circle: :func:`circle_score_decomposition`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`noised_circle_log_density`.
+    """
+    pts, single, sig, kappa, r_eff, mean_angle = _circle_args(
+        x, sigma, kappa, radius, mean_angle, convention
+    )
+    w, wn = _circle_w(pts, sig, kappa, r_eff, mean_angle)
+    safe = np.where(wn > _TINY_BESSEL_ARG, wn, 1.0)
+    a_over_z = np.where(wn > _TINY_BESSEL_ARG, i1e(safe) / (i0e(safe) * safe), 0.5)
+    s2 = (sig**2)[:, None]
+    out = (-pts + (r_eff[:, None] * a_over_z[:, None]) * w) / s2
+    return out[0] if single else out
+
+
+@dataclass(frozen=True)
+class CircleScoreTerms:
+    r"""Small-σ terms of the score on a circle of radius R (see :func:`circle_score_decomposition`).
+
+    Fields (radial components point away from the centre; tangential ones along +θ):
+
+    * ``stiffness`` — the normal stiffness coefficient σ⁻² (the score's normal part is
+      −stiffness·(r − R) + O(1));
+    * ``tangential`` — :math:`\nabla_M\log q` on M, :math:`-(\kappa/R)\sin(\theta-\theta_0)`;
+    * ``mean_curvature`` — ½𝐇 radial, −1/(2R);
+    * ``foot_point`` — the VP term :math:`-\tfrac12 P_\perp(P_Mx)\,P_Mx` radial, −R/2 (0 for VE);
+    * ``normal`` — the whole O(1) normal part, mean_curvature + foot_point.
+    """
+
+    stiffness: np.ndarray
+    tangential: np.ndarray
+    mean_curvature: float
+    foot_point: float
+    normal: float
+
+
+def circle_score_decomposition(
+    theta, sigma, kappa=0.0, radius=1.0, convention: str = "ve", mean_angle=0.0
+) -> CircleScoreTerms:
+    r"""Predicted small-σ decomposition of the score on a circle (normal, tangential, curvature).
+
+    Arguments
+    ---------
+    theta : angle(s) θ of the point :math:`P_Mx = R(\cos\theta, \sin\theta)` on M, any shape.
+    sigma : noise standard deviation(s) σ > 0 (σ < 1 for VP), any shape.
+    kappa, radius, convention, mean_angle : as in :func:`noised_circle_log_density`.
+
+    Returns
+    -------
+    :class:`CircleScoreTerms`: ``stiffness`` of the shape of ``sigma``, ``tangential`` of the
+    shape of ``theta``, the other three floats.
+
+    Notes
+    -----
+    On M (paper003 §2 C1 "Score decomposition" [D]; summary table rows "normal stiffness",
+    "tangential score on M", "normal O(1) score on M"; T-C2), with ρ = r − R,
+
+    .. math:: s_r = -\frac{\rho}{\sigma^2} - \frac1{2R}\ \Big[-\frac R2 \text{ for VP}\Big]
+              + O(\rho) + O(\sigma^2), \qquad
+              s_\theta = -\frac{\kappa}{R}\sin(\theta-\theta_0) + O(\rho) + O(\sigma^2).
+
+    Here −1/(2R) is ½𝐇 (𝐇 the mean-curvature vector, the trace of the second fundamental form,
+    pointing to the centre), −R/2 is the VP foot-point term :math:`-\tfrac12 P_\perp(P_Mx)P_Mx`
+    (measured from the unscaled circle), and :math:`q = p_{data}/R` is the density w.r.t. arc
+    length, so :math:`\nabla_M\log q = R^{-1}\,d\log p_{data}/d\theta`. The stiffness σ²(−∂_r s_r)
+    is 1 + O(σ²) (:func:`normal_stiffness`). Neither O(1) normal term changes a limit law on M.
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` is not finite; ``sigma`` holds an entry ≤ 0 or non-finite, or (VP) ≥ 1;
+        ``kappa`` is not a finite scalar ≥ 0; ``radius`` not a finite scalar > 0; ``convention``
+        not "ve" or "vp"; ``mean_angle`` not finite.
+    """
+    theta = check_finite("theta", theta)
+    sigma = check_positive("sigma", sigma)
+    kappa = float(_kappa(check_scalar("kappa", kappa)))
+    radius = check_scalar("radius", radius, positive=True)
+    convention = _convention(convention)
+    mean_angle = check_scalar("mean_angle", mean_angle)
+    if convention == "vp" and np.any(sigma >= 1.0):
+        raise ValueError(f"sigma must be < 1 for convention 'vp' (got max {sigma.max():.6g})")
+    half_h = -0.5 / radius
+    foot = -0.5 * radius if convention == "vp" else 0.0
+    return CircleScoreTerms(
+        stiffness=sigma**-2.0,
+        tangential=-(kappa / radius) * np.sin(theta - mean_angle),
+        mean_curvature=half_h,
+        foot_point=foot,
+        normal=half_h + foot,
+    )
+
+
+def sphere_mean_curvature_term(n: int, radius=1.0) -> float:
+    r"""Radial component of ½𝐇 on the sphere :math:`S^n` of radius R in :math:`\mathbb R^{n+1}`: −n/(2R).
+
+    Arguments
+    ---------
+    n : the sphere's dimension, a positive integer (n = 1: the circle).
+    radius : R > 0.
+
+    Returns
+    -------
+    −n/(2R) (magnitude n/(2R), pointing to the centre).
+
+    Notes
+    -----
+    The mean-curvature vector (trace of the second fundamental form, no 1/n) of :math:`S^n` has
+    length n/R and points inward, so the O(1) normal part of the exact VE score of the uniform law
+    on M is (paper003 §2 C1 "Closed forms" and "Score decomposition" [D]; T-C3)
+
+    .. math:: \lim_{\sigma\to0} s_r\big|_{r=R} = \tfrac12|\mathbf H| \cdot(-1) = -\frac{n}{2R}.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer or ``radius`` is not a finite scalar > 0.
+    """
+    n = check_integer("n", n, minimum=1, allowed="a positive integer")
+    radius = check_scalar("radius", radius, positive=True)
+    return -0.5 * n / radius

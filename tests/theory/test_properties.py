@@ -418,6 +418,54 @@ def _bad_cov(name: str, definite: str) -> list:
     ]
 
 
+BAD_TS_ALPHA = [0.0, 2.0, -0.1, NAN, INF, np.array([1.0, 2.0]), *NOT_REAL]
+BAD_KAPPA = [-1.0, *BAD_FINITE]
+BAD_KAPPA_SCALAR = [*BAD_KAPPA, np.array([1.0, 2.0])]
+TS_ALPHA = st.floats(1e-3, 1.999)
+CONVENTION = st.sampled_from(["ve", "vp"])
+
+
+def bad_gamma(lo: float | None, hi: float) -> list:
+    """Bad error exponents: outside (lo, hi], not finite, an array, not a number."""
+    out = [hi + 0.5, NAN, INF, np.array([0.5 * hi, 0.5 * hi]), *NOT_REAL]
+    return out if lo is None else [lo, lo - 1.0, *out]
+
+
+@st.composite
+def noised_circle_args(draw, theta: bool = False) -> dict:
+    """Points (or angles) on R², a convention, σ (< 1 for VP), κ, R and θ₀."""
+    convention = draw(CONVENTION)
+    level = st.floats(1e-3, 0.999) if convention == "vp" else logu(1e-3, 1e3)
+    kw = {
+        "kappa": draw(st.floats(0.0, 50.0)),
+        "radius": draw(logu(1e-2, 1e2)),
+        "convention": convention,
+        "mean_angle": draw(st.floats(-10.0, 10.0)),
+    }
+    if theta:
+        return {**kw, "theta": draw(scalar_or_array(COORD)), "sigma": draw(scalar_or_array(level))}
+    x = draw(batch(2))
+    sigma = st.one_of(level, vectors(level, x.shape[0])) if x.ndim == 2 else level
+    return {**kw, "x": x, "sigma": draw(sigma)}
+
+
+def _noised_circle(kw):
+    args = (kw["sigma"], kw["kappa"], kw["radius"], kw["convention"], kw["mean_angle"])
+    return (
+        scaling.noised_circle_log_density(kw["x"], *args),
+        scaling.noised_circle_score(kw["x"], *args),
+    )
+
+
+BAD_VP_SIGMA = Rel(lambda kw: 1.0 if kw["convention"] == "vp" else 0.0, "1 for VP")
+BAD_CIRCLE = {
+    "kappa": BAD_KAPPA_SCALAR,
+    "radius": BAD_POS_SCALAR,
+    "convention": ["VE", "sde", None, 1.0],
+    "mean_angle": [*BAD_FINITE, np.array([1.0, 2.0])],
+}
+
+
 def _power_energy(kw):
     return lambda t: kw["c"] ** 2 * t ** (-kw["gamma"])
 
@@ -876,6 +924,96 @@ CASES: dict[str, Case] = {
         lambda kw: scaling.empirical_error_limit(kw["k"]),
         {"k": bad_int(1)},
     ),
+    "ts_thickness": Case(
+        ("ts_thickness", "normal_stiffness"),
+        fixed(sigma=scalar_or_array(POS), alpha=TS_ALPHA),
+        lambda kw: (
+            scaling.ts_thickness(kw["sigma"], kw["alpha"]),
+            scaling.normal_stiffness(kw["sigma"]),
+        ),
+        {"sigma": BAD_POSITIVE, "alpha": BAD_TS_ALPHA},
+    ),
+    "ts_circle_tv": Case(
+        ("ts_circle_tv", "von_mises_tv_to_uniform"),
+        fixed(
+            sigma=scalar_or_array(logu(1e-6, 1e3)),
+            alpha=TS_ALPHA,
+            kappa=st.floats(0.0, 100.0),
+        ),
+        lambda kw: (
+            scaling.ts_circle_tv(kw["sigma"], kw["alpha"], kw["kappa"]),
+            scaling.von_mises_tv_to_uniform(kw["kappa"]),
+        ),
+        {"sigma": BAD_POSITIVE, "alpha": BAD_TS_ALPHA, "kappa": [*BAD_KAPPA, [1.0, -2.0]]},
+        examples=FEW,
+    ),
+    "ts_uniform_tv_exponent": Case(
+        ("ts_uniform_tv_exponent",),
+        merged(
+            fixed(alpha=TS_ALPHA),
+            lambda kw: fixed(gamma=st.floats(-5.0, 1.0).map(lambda u: u * kw["alpha"])),
+        ),
+        lambda kw: scaling.ts_uniform_tv_exponent(kw["alpha"], kw["gamma"]),
+        {
+            "alpha": BAD_TS_ALPHA,
+            "gamma": [Rel(lambda kw: kw["alpha"] + 0.1, "> alpha"), *bad_gamma(None, 2.0)],
+        },
+    ),
+    "normal_offset": Case(
+        ("normal_offset",),
+        fixed(
+            sigma=scalar_or_array(logu(1e-6, 1e3)),
+            gamma=st.floats(-3.0, 2.0),
+            c=st.floats(-10.0, 10.0),
+        ),
+        lambda kw: scaling.normal_offset(kw["sigma"], kw["gamma"], kw["c"]),
+        {"sigma": BAD_POSITIVE, "gamma": bad_gamma(None, 2.0), "c": BAD_FINITE},
+    ),
+    "reverse_sde_terminal_offset": Case(
+        ("reverse_sde_terminal_offset",),
+        fixed(
+            sigma_min=scalar_or_array(logu(1e-6, 1e3)),
+            gamma=st.floats(1e-3, 2.0),
+            c=st.floats(-10.0, 10.0),
+        ),
+        lambda kw: scaling.reverse_sde_terminal_offset(kw["sigma_min"], kw["gamma"], kw["c"]),
+        {"sigma_min": BAD_POSITIVE, "gamma": bad_gamma(0.0, 2.0), "c": BAD_FINITE},
+    ),
+    "pf_ode_terminal_offset": Case(
+        ("pf_ode_terminal_offset",),
+        fixed(
+            sigma_min=scalar_or_array(logu(1e-6, 1e3)),
+            gamma=st.floats(1.001, 2.0),
+            c=st.floats(-10.0, 10.0),
+        ),
+        lambda kw: scaling.pf_ode_terminal_offset(kw["sigma_min"], kw["gamma"], kw["c"]),
+        {"sigma_min": BAD_POSITIVE, "gamma": bad_gamma(1.0, 2.0), "c": BAD_FINITE},
+    ),
+    "noised_circle": Case(
+        ("noised_circle_log_density", "noised_circle_score"),
+        noised_circle_args(),
+        _noised_circle,
+        {**BAD_CIRCLE, "x": BAD_X, "sigma": [*BAD_SIGMA, BAD_VP_SIGMA]},
+    ),
+    "circle_score_decomposition": Case(
+        ("circle_score_decomposition",),
+        noised_circle_args(theta=True),
+        lambda kw: scaling.circle_score_decomposition(
+            kw["theta"],
+            kw["sigma"],
+            kw["kappa"],
+            kw["radius"],
+            kw["convention"],
+            kw["mean_angle"],
+        ),
+        {**BAD_CIRCLE, "theta": BAD_FINITE, "sigma": [*BAD_POSITIVE, BAD_VP_SIGMA]},
+    ),
+    "sphere_mean_curvature_term": Case(
+        ("sphere_mean_curvature_term",),
+        fixed(n=st.integers(1, 50), radius=POS),
+        lambda kw: scaling.sphere_mean_curvature_term(kw["n"], kw["radius"]),
+        {"n": bad_int(1), "radius": BAD_POS_SCALAR},
+    ),
     "normal_spread": Case(
         ("normal_spread",),
         fixed(t_min=scalar_or_array(logu(1e-12, 1e3)), alpha=ALPHA),
@@ -900,6 +1038,7 @@ NOT_GENERATED = {
     "AsymptoticLoss": "result type",
     "LossRampResidual": "result type",
     "FlowInvariants": "result type",
+    "CircleScoreTerms": "result of circle_score_decomposition",
     # sympy derivations without arguments: nothing to generate (test_symbolic*.py run them)
     "staircase_threshold": "no arguments",
     "mixture_score_jacobian_1d": "no arguments",
