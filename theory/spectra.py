@@ -331,6 +331,10 @@ def _edges_from_levels(al: np.ndarray, ta: np.ndarray) -> list[tuple[float, floa
     crit = [root(phi, 0.0, ta[0] - near[0])]
     for k in range(ta.size - 1):
         lo, hi = ta[k], ta[k + 1]
+        if hi - lo <= near[k] + near[k + 1]:
+            # every u between the poles lies in one of the safe brackets, so φ ≥ 4 > 1 there: the
+            # two bulks are merged (and two poles a few ulps apart leave no point to halve towards)
+            continue
         # φ is convex between poles and → ∞ at both ends, so φ' increases from −∞ to ∞: bracket
         # its zero u_c (the minimum of φ) by halving towards each pole, then solve.
         left, right = _halve_towards(dphi, lo, hi, -1.0), _halve_towards(dphi, hi, lo, 1.0)

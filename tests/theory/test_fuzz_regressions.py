@@ -327,3 +327,14 @@ def test_vp_score_checks_its_arguments():
 def test_manifold_gap_shapes_named():
     with pytest.raises(ValueError, match=r"^t and gamma_minus must broadcast together"):
         manifold_gap(np.ones(2), np.ones(3))
+
+
+def test_two_levels_an_ulp_apart_are_one_merged_bulk():
+    # two poles one float step apart left no point to halve towards (ArithmeticError); the bulks are
+    # merged there, and the edges are those of one level with the summed α (Marchenko–Pastur)
+    from theory.spectra import jacobian_spectral_density, marchenko_pastur, silverstein_edges
+
+    (edges,) = silverstein_edges([0.01, 0.01], [1.0, np.nextafter(1.0, 2.0)])
+    law = marchenko_pastur(0.02, 1.0)
+    assert edges == pytest.approx((law.gamma_minus, law.gamma_plus), rel=1e-12)
+    assert jacobian_spectral_density(0.0, 1.0, [0.01, 0.01], [1.0, np.nextafter(1.0, 2.0)]) == 0.0
