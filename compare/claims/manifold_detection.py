@@ -19,7 +19,9 @@ from compare.claim import Context, FigureSpec, Outcome, check
 from compare.claims._common import measured_once
 from compare.registry import claim
 from compare.style import PALETTE, fit_loglog_slope
-from empirical.memorisation import atom_weights, nearest_distance
+from empirical.memorisation import atom_weights, nearest_distance, nearest_index
+from empirical.models import ScoreModel
+from empirical.reverse_network import reverse_euler_maruyama_network
 from empirical.reverse_ou import (
     clipped,
     geometric_times,
@@ -63,10 +65,14 @@ def _reverse_through(score, x, stops, rng, *, alpha=1.0, t_start=T_END):
     """The reversal from ``t_start`` through each of the decreasing ``stops``: the states at each.
 
     One trajectory, stopped and continued (the Markov property makes each stop's states a draw of
-    a run that ends there)."""
+    a run that ends there). ``score`` is a score in OU time, or a trained :class:`ScoreModel`, which
+    runs as the compiled chain (:mod:`empirical.reverse_network`)."""
     out, t = [], t_start
     for stop in stops:
-        x = reverse_euler_maruyama(score, x, _grid(t, stop), rng, alpha=alpha)
+        if isinstance(score, ScoreModel):
+            x = reverse_euler_maruyama_network(score, x, _grid(t, stop), rng, alpha=alpha)
+        else:
+            x = reverse_euler_maruyama(score, x, _grid(t, stop), rng, alpha=alpha)
         out.append(x)
         t = stop
     return out
@@ -503,9 +509,7 @@ def empirical_memorises(ctx: Context) -> Outcome:
 
 def _chi2_uniform_p(x_hat, pts) -> float:
     """p-value of Pearson's χ² test that the outputs fall on the points with equal weights."""
-    counts = np.bincount(
-        np.argmin(((x_hat[:, None, :] - pts[None]) ** 2).sum(axis=2), axis=1), minlength=len(pts)
-    )
+    counts = np.bincount(nearest_index(x_hat, pts), minlength=len(pts))
     return float(stats.chisquare(counts).pvalue)
 
 

@@ -24,10 +24,12 @@ from compare.claims.manifold_detection import (
     T_END,
     T_MINS,
     _grid,
+    _reverse_through,
     circle_points,
 )
 from compare.registry import claim
 from compare.style import PALETTE, legend_with_visible_markers
+from empirical.data import add_noise, sample
 from empirical.memorisation import default_radius, memorisation_index
 from empirical.models import ScoreModel
 from empirical.reverse_network import reverse_euler_maruyama_network
@@ -74,16 +76,6 @@ def _queried_at(model, factor: float):
     return ScoreModel(_QueriedAt(model.network, factor), model.d, model.meta)
 
 
-def _network_through(model, x, stops, rng, *, t_start):
-    """:func:`compare.claims.manifold_detection._reverse_through` with the compiled network chain."""
-    out, t = [], t_start
-    for stop in stops:
-        x = reverse_euler_maruyama_network(model, x, _grid(t, stop), rng)
-        out.append(x)
-        t = stop
-    return out
-
-
 def _line_start(n: int, rng) -> tuple[float, np.ndarray]:
     """The exact p_{T₀} of the line at T₀ = t(σ_max), where the network's noise range begins:
     N(0, diag(a² + v, v)) = N(0, diag(1, v)) for λ = 1."""
@@ -111,14 +103,15 @@ def trained_lands_on_manifold(ctx: Context) -> Outcome:
     queried = _queried_at(model, 2.0 if ctx.control else 1.0)
     rng = np.random.default_rng(ctx.seed + 5)
     t0, x = _line_start(n, rng)
-    ends = _network_through(queried, x, T_MINS, rng, t_start=t0)
+    ends = _reverse_through(queried, x, T_MINS, rng, t_start=t0)
     spread = scaling.normal_spread(np.array(T_MINS))
     std = [float(np.std(y[:, 1])) for y in ends]
     tangent = [float(np.var(y[:, 0])) for y in ends]
     # the normal stiffness −σ² e₂ᵀ J e₂ of the network (VE), at noisy points
     stiffness = {}
     for sigma in (0.03, 0.3, 3.0):
-        pts = _noisy_line(256, np.random.default_rng(ctx.seed + 6), sigma)
+        rng_j = np.random.default_rng(ctx.seed + 6)
+        pts = add_noise(sample(LINE, 256, rng_j), sigma, rng_j)
         j = model.jacobian(pts, sigma)
         stiffness[str(sigma)] = float(np.mean(-(sigma**2) * j[:, 1, 1]))
     checks = []
@@ -166,12 +159,6 @@ def trained_lands_on_manifold(ctx: Context) -> Outcome:
     )
 
 
-def _noisy_line(n: int, rng, sigma: float) -> np.ndarray:
-    """n noisy points x₀ + σε of the line data (VE)."""
-    x0 = np.column_stack([rng.standard_normal(n), np.zeros(n)])
-    return x0 + sigma * rng.standard_normal((n, 2))
-
-
 CLOUD_N = 1_000
 CLOUD_T_MIN = 1e-3
 
@@ -191,7 +178,7 @@ def _clouds(ctx: Context, model) -> dict:
         x = prior_sample(CLOUD_N, 2, rng)
         out[name] = reverse_euler_maruyama(score, x, _grid(T_END, CLOUD_T_MIN), rng).tolist()
     t0, x = _line_start(CLOUD_N, rng)
-    out["trained network (line)"] = _network_through(model, x, [CLOUD_T_MIN], rng, t_start=t0)[
+    out["trained network (line)"] = _reverse_through(model, x, [CLOUD_T_MIN], rng, t_start=t0)[
         0
     ].tolist()
     return {"clouds": out, "points": circle_points().tolist()}
