@@ -13,7 +13,7 @@ import pytest
 
 from compare.claim import Claim, FigureSpec, Outcome, check
 from compare.cli import main
-from compare.registry import select
+from compare.registry import PAPERS, select
 from compare.report import HEADER_KEYS, load_report, render_markdown
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,8 +44,8 @@ def _cli(capsys, *argv) -> tuple[int, str, str]:
             ["score_smoothing.n_point is not a claim of paper spectral_gaps"],
         ),
         (["run", "--paper", "spectral_gap"], ["'spectral_gap'", "did you mean spectral_gaps"]),
-        (["run", "--paper", "rate_separation"], ["rate_separation has no claims"]),
-        (["figures", "--paper", "rate_separation"], ["rate_separation has no claims"]),
+        (["run", "--paper", "claimless"], ["claimless has no claims"]),
+        (["figures", "--paper", "claimless"], ["claimless has no claims"]),
         (["figures", "--claim", FAST], [FAST, "draws no figure"]),
         (["run", "--jobs", "0"], ["--jobs", "got 0"]),
         (["run", "--seed", "-1"], ["--seed", "got -1"]),
@@ -55,7 +55,8 @@ def _cli(capsys, *argv) -> tuple[int, str, str]:
         (["bench", "--steps", "2500"], ["--steps", "'2500'"]),
     ],
 )
-def test_a_mistake_is_one_line_on_stderr_and_exit_2(argv, said, capsys):
+def test_a_mistake_is_one_line_on_stderr_and_exit_2(argv, said, capsys, monkeypatch):
+    monkeypatch.setitem(PAPERS, "claimless", "a paper registered without claims")
     code, out, err = _cli(capsys, *argv)
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err

@@ -48,7 +48,7 @@ def test_select():
     ("paper", "claim_id", "message"),
     [
         ("spectral_gap", None, "paper 'spectral_gap' is not known; did you mean spectral_gaps?"),
-        ("rate_separation", None, "paper rate_separation has no claims yet"),
+        ("claimless", None, "paper claimless has no claims yet"),
         (None, "spectral_gaps.linear_spectrun", "did you mean spectral_gaps.linear_spectrum"),
         (None, "linear_spectrum", "did you mean spectral_gaps.linear_spectrum"),
         (
@@ -59,7 +59,8 @@ def test_select():
         ),
     ],
 )
-def test_select_names_what_matched_nothing(paper, claim_id, message):
+def test_select_names_what_matched_nothing(paper, claim_id, message, monkeypatch):
+    monkeypatch.setitem(PAPERS, "claimless", "a paper registered without claims")
     with pytest.raises(ValueError) as error:
         select(paper, claim_id)
     assert message in str(error.value) and "\n" not in str(error.value)
