@@ -128,25 +128,14 @@ def test_angle_posterior_matches_scipy_quadrature():
         def w(p, i=i):
             return np.exp(b[i] * (np.cos(p) - 1) + kappa * np.cos(theta_x[i] + p - mean_angle))
 
-        z = integrate.quad(w, -np.pi, np.pi, epsabs=0, epsrel=1e-13, limit=400, points=[0.0])[0]
-        cm1 = integrate.quad(
-            lambda p, i=i: (np.cos(p) - 1) * w(p),
-            -np.pi,
-            np.pi,
-            epsabs=0,
-            epsrel=1e-12,
-            limit=400,
-            points=[0.0],
-        )[0]
-        sn = integrate.quad(
-            lambda p, i=i: np.sin(p) * w(p),
-            -np.pi,
-            np.pi,
-            epsabs=0,
-            epsrel=1e-12,
-            limit=400,
-            points=[0.0],
-        )[0]
+        def quad(f):
+            return integrate.quad(
+                f, -np.pi, np.pi, epsabs=0, epsrel=1e-13, limit=400, points=[0.0]
+            )[0]
+
+        z = quad(w)
+        cm1 = quad(lambda p, w=w: (np.cos(p) - 1) * w(p))
+        sn = quad(lambda p, w=w: np.sin(p) * w(p))
         assert log_z[i] == pytest.approx(np.log(z), abs=1e-12)
         assert e_cm1[i] == pytest.approx(cm1 / z, rel=1e-9)
         assert e_sin[i] == pytest.approx(sn / z, rel=1e-8, abs=1e-15)
