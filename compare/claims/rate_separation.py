@@ -394,8 +394,9 @@ def _draw_expansion(fig, data):
         ax.set_xlabel("σ")
         ax.set_ylabel("residual")
         ax.legend(fontsize=5)
-    fig.set_size_inches(9, 7)
+    fig.set_size_inches(9, 7.5)
     fig.suptitle("Circle: score and log-density expansions hold to O(σ²) (eq. (20), Thm 3.1)")
+    fig.subplots_adjust(hspace=0.35, wspace=0.25)
 
 
 @claim(
@@ -701,8 +702,11 @@ def _draw_offsets(fig, data):
             label=f"{key}: measured (polar grid)",
         )
         ax.loglog(fine, NORMAL_C * fine ** (2 - gamma) + fine**2 / 2, "-", color=color, lw=1)
-    for sigma, offset in data["pinned"]:
-        ax.loglog([sigma], [offset], "kx", ms=7, label=f"γ=2.5: pinned at ∂K (ρ = {K_HALF_WIDTH})")
+    pinned = np.array(data["pinned"])
+    ax.loglog(pinned[:, 0], pinned[:, 1], "kx", ms=7, label="γ=2.5: measured, pinned at ∂K")
+    ax.axhline(
+        K_HALF_WIDTH, color=PALETTE["theory"], ls=":", lw=1, label=f"∂K (ρ = {K_HALF_WIDTH})"
+    )
     ax.plot([], [], "-", color=PALETTE["theory"], label="prediction cσ^{2−γ} + σ²/(2R)")
     ax.set_xlabel("σ")
     ax.set_ylabel("mean normal offset E(r − R)")
