@@ -23,7 +23,7 @@ def _run(tmp_path, control=False):
 def test_atlas_passes_at_quick_and_reports_every_law(tmp_path):
     outcome = _run(tmp_path)
     assert outcome.verdict == "pass", outcome.failed
-    assert len(outcome.checks) == 12
+    assert len(outcome.checks) == 14
     for summary in outcome.measured.values():
         assert summary["points fitted"] >= 3
         lo, hi = summary["accepted interval"]
@@ -147,3 +147,39 @@ def test_exponent_of_a_theory_function():
     assert atlas._exponent(lambda s: scaling.ts_circle_tv(s, 0.5, 1.0)) == pytest.approx(
         0.5, abs=1e-6
     )
+
+
+def _fourier_gap(k: float, modes: int = 20) -> float:
+    """Gap of ∂² − k sin θ ∂ in the Fourier basis e^{imθ}, |m| ≤ modes (no grid)."""
+    m = np.arange(-modes, modes + 1)
+    op = np.diag(-(m**2)).astype(complex)
+    for j, mj in enumerate(m):  # −k sin θ · i m e^{imθ} = −(k m/2)(e^{i(m+1)θ} − e^{i(m−1)θ})
+        if j + 1 < m.size:
+            op[j + 1, j] += -k * mj / 2
+        if j - 1 >= 0:
+            op[j - 1, j] += k * mj / 2
+    return float(np.sort(-np.linalg.eigvals(op).real)[1])
+
+
+@pytest.mark.parametrize(("sigma", "alpha"), [(1e-3, 0.5), (0.03, 0.5), (0.1, 1.0)])
+def test_angular_gap_matches_a_fourier_galerkin_gap(sigma, alpha):
+    n = 256  # the drift's central difference is off by O(h²k²), h = 2π/n
+    h = 2 * np.pi / n
+    free = (2 / h**2) * (1 - np.cos(h))  # the grid's own factor on the free gap
+    diffusion = sigma ** (2 - alpha) / atlas.RADIUS**2
+    got = atlas._angular_gap(sigma, alpha, n) / (diffusion * free)
+    k = sigma**alpha * atlas.KAPPA
+    # the exact tangential score is −κ sin θ (1 − σ²/2 − κσ² cos θ) + O(σ⁴) on the unit circle: its
+    # second harmonic splits the m = 1 pair by ±kσ²/4, below the k²/6 that the drift adds
+    assert abs(got - _fourier_gap(k)) <= k * sigma**2 / 4 + k**2 * sigma**2 / 3 + 1e-5
+    assert got - 1 > 0.9 * k**2 / 6 - k * sigma**2 / 4 - 1e-5
+
+
+def test_wrong_relaxation_rate_fails_its_panel(tmp_path, monkeypatch):
+    from theory import rate_relaxation
+
+    monkeypatch.setattr(
+        rate_relaxation, "ts_relaxation_rate", lambda s, a, r=1.0: np.asarray(s) ** (1 - a)
+    )
+    outcome = _run(tmp_path)
+    assert outcome.failed and all(f.startswith("TS relaxation rate") for f in outcome.failed)
