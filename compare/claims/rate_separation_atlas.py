@@ -185,6 +185,11 @@ def _eq20_residual(sigmas: np.ndarray, n_angles: int, fault: bool) -> np.ndarray
     )
 
 
+def _temperature(sigma, alpha: float):
+    """TS Langevin's effective temperature θ = σ^{2−α} (eq. (8) is Langevin on σ^α log p_σ)."""
+    return np.asarray(sigma, dtype=float) ** (2.0 - alpha)
+
+
 def _ts_law(sigma: float, alpha: float, n_t: int, n_rho: int, error=None) -> tube_grid.TubeLaw:
     """The TS stationary law ∝ exp(σ^α [log p_σ + cσ^{−γ}φ]) on the tube grid (note T-C7, T-C9).
 
@@ -276,11 +281,6 @@ def _angular_gap(sigma: float, alpha: float, n: int) -> float:
 
 # --------------------------------------------------------------------------------------------
 # The laws, one panel each
-
-
-def _temperature(sigma, alpha: float):
-    """TS Langevin's effective temperature θ = σ^{2−α} (eq. (8) is Langevin on σ^α log p_σ)."""
-    return np.asarray(sigma, dtype=float) ** (2.0 - alpha)
 
 
 def _thin(alpha: float):
@@ -596,7 +596,7 @@ def _draw_atlas(fig, data):
     fig.tight_layout(rect=(0, 0, 1, 0.97))
 
 
-def _summary(panel: dict, s: dict) -> dict:
+def _summary(s: dict) -> dict:
     fitted = np.array(s["fitted"], dtype=bool)
     return {
         "predicted exponent": s["predicted exponent"],
@@ -635,7 +635,7 @@ def scaling_atlas(ctx: Context) -> Outcome:
     for panel in panels:
         for s in panel["series"]:
             key = f"{panel['name']} ({s['label']})"
-            measured[key] = _summary(panel, s)
+            measured[key] = _summary(s)
             predicted[key] = s["predicted exponent"]
             checks.append(
                 check(
