@@ -39,7 +39,7 @@ PAPER = "rate_separation"
 
 RADIUS = 1.0  # R, the circle's radius (its reach)
 KAPPA = 1.0  # von Mises concentration of the data angle (w.r.t. dθ), θ₀ = 0
-FRACTION = 0.02  # points are fitted only where the next-order relative term is below this
+FRACTION = 0.005  # fit only where the next-order relative term is below this (allowances ≤ 0.02)
 SAFETY = 2.0  # the allowance is SAFETY × the largest slope shift of the next-order term fitted
 THICK_FRACTION = 0.1  # a TS cloud (or Gibbs law) must stay within this fraction of the reach
 LEVEL = 0.95  # the confidence level of the fitted exponent's interval
