@@ -80,6 +80,11 @@ def _tv(law: tube_grid.TubeLaw, reference: np.ndarray) -> float:
     return tube_grid.total_variation(law.parameter_marginal(), reference)
 
 
+def _tv_of(p, q) -> float:
+    """TV between two mass vectors on the same cells."""
+    return tube_grid.total_variation(p, q)
+
+
 def _uniform(n_t: int) -> np.ndarray:
     return tube_grid.cell_masses(np.zeros_like, n_t)
 
@@ -207,10 +212,6 @@ def ts_circle(ctx: Context) -> Outcome:
         "cloud σ^0.25 ≥ 0.18 is truncated by K: thickness and TV are reported, not judged (note T-C7); E cos θ "
         "is judged at every α.",
     )
-
-
-def _tv_of(p, q) -> float:
-    return tube_grid.total_variation(p, q)
 
 
 # --------------------------------------------------------------------------------------------
