@@ -29,6 +29,7 @@ _CLAIM_MODULES = (
     "spectral_gaps",
     "manifold_detection",
     "manifold_detection_trained",
+    "rate_separation_trained",
     "score_smoothing",
     "score_smoothing_relu",
     "score_smoothing_trained",
