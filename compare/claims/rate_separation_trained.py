@@ -301,10 +301,6 @@ def _runs(ctx: Context, manifold: str, seed: int, alpha_ts: float) -> dict[str, 
     return {k: foot(manifold, v) for k, v in states.items()} | {"_states": states}
 
 
-def _trained_trainings(ctx: Context) -> list[Training]:
-    return _trainings(ctx)
-
-
 @claim(
     id="rate_separation.learned_score_fig2",
     paper=PAPER,
@@ -317,7 +313,7 @@ def _trained_trainings(ctx: Context) -> list[Training]:
     "the unit circle and the (1, 2) ellipse; 3×128 SiLU EDM, AdamW 1e-4, lr 3e-3 cosine, batch 1 024, "
     "σ ~ logU[0.01, 50], 24 000 steps; hat-form EM h = 0.1, 2 000 chains × 6 000 steps from p_data",
     control="the TS sampler is run with α = 0 (plain Langevin) and its samples labelled TS-1",
-    trains=_trained_trainings,
+    trains=_trainings,
     figures=("fig2_learned_score",),
 )
 def learned_score_fig2(ctx: Context) -> Outcome:

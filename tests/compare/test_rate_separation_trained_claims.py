@@ -148,11 +148,11 @@ def test_network_point_score_is_the_score_models_score(kind):
     net = build_network(NetworkConfig(kind=kind, width=16, depth=2), 2, jax.random.PRNGKey(0))
     model = ScoreModel(net, 2)
     x = np.random.default_rng(4).normal(size=(50, 2))
-    for sigma in (0.05, 0.5):
-        mine = rst.field_on_points(network_point_score(model), x, sigma)
-        np.testing.assert_allclose(
-            sigma**2 * mine, sigma**2 * model.score(x, sigma), atol=2e-6, rtol=1e-5
-        )
+    sigma = 0.05
+    mine = rst.field_on_points(network_point_score(model), x, sigma)
+    np.testing.assert_allclose(
+        sigma**2 * mine, sigma**2 * model.score(x, sigma), atol=2e-6, rtol=1e-5
+    )
 
 
 def test_law_masses_and_floor():
@@ -202,6 +202,7 @@ def _baseline(outcome):
     return {c.name.split(":")[0]: c for c in outcome.checks if "exact score" in c.name}
 
 
+@pytest.mark.slow
 def test_exact_baseline_holds_and_a_sign_flipped_p_data_fails_it(monkeypatch, tmp_path):
     ctx = _tiny(monkeypatch, tmp_path)
     outcome = rst.learned_score_fig2(ctx)
