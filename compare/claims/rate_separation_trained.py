@@ -406,7 +406,9 @@ def learned_score_fig2(ctx: Context) -> Outcome:
         "(empirical.curve_fields). The NESS is computed from the network alone: its normal component sets the "
         "normal profile at each t, its tangential component averaged over that profile (with the tube Jacobian) "
         "×σ^α is the on-curve drift, and the periodic 1-D Fokker–Planck equation is solved by quadrature "
-        "(empirical.curve_ness; exact for gradient fields). It is judged at σ = 0.01 only: at σ = 0.03 the TS-1 "
+        "(empirical.curve_ness; exact for gradient fields); the same reduction at α = 0 predicts where plain "
+        "Langevin would go if it mixed (reported: it needs ~10⁵ steps at σ = 0.01, note §7.5). The NESS is "
+        "judged at σ = 0.01 only: at σ = 0.03 the TS-1 "
         "cloud (thickness 0.17) exceeds a third of the ellipse's reach 0.5 (note §7.7), so the circle's σ = 0.03 "
         "NESS is reported only. Floors are simulated from 4 000 multinomial draws of n. Judged on seed "
         f"{ctx.seed}; other seeds are reported (spread), not judged.",
