@@ -31,6 +31,7 @@ _CLAIM_MODULES = (
     "manifold_detection_trained",
     "rate_separation",
     "rate_separation_ts",
+    "rate_separation_trained",
     "rate_separation_atlas",
     "score_smoothing",
     "score_smoothing_relu",
