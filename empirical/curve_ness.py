@@ -51,9 +51,10 @@ def periodic_ness(drift, diffusion=None) -> np.ndarray:
     r"""Stationary law of :math:`dt = \beta(t)\,d\tau + \sqrt{2\bar D(t)}\,dW` on [0, 2π), periodic.
 
     ``drift`` (n,) and ``diffusion`` (n,, default 1) are the values at the n midpoints of equal
-    cells of [0, 2π); returns the n cell masses (summing to 1) of the module's formula, the
-    integrals by the midpoint rule. ``ValueError`` for n < 2, non-finite values or
-    ``diffusion`` ≤ 0.
+    cells of [0, 2π); returns the n cell masses (summing to 1) of the module's formula: U by the
+    midpoint rule, the integral of e^U/D̄ over one lap by the trapezoid rule (second order in the
+    cell width, also with a non-zero flux; tested against :func:`theory.rate_ness.circle_ness`).
+    ``ValueError`` for n < 2, non-finite values or ``diffusion`` ≤ 0.
     """
     beta = np.asarray(drift, dtype=np.float64)
     if beta.ndim != 1 or beta.size < 2 or not np.all(np.isfinite(beta)):
@@ -67,13 +68,16 @@ def periodic_ness(drift, diffusion=None) -> np.ndarray:
     # U at the midpoints: U_i = −h(Σ_{j<i} g_j + g_i/2); one lap lowers U by Σ g h
     u = -h * (np.cumsum(g) - 0.5 * g)
     lap = h * g.sum()
-    # I_i = Σ_{j=i}^{i+n−1} e^{U_j}/D_j h, with U_{j+n} = U_j − lap
+    # I_i = ∫_{t_i}^{t_i+2π} e^{U}/D̄ by the trapezoid rule on the midpoints, U_{j+n} = U_j − lap
     uu = np.concatenate([u, u - lap])
     ww = np.concatenate([1.0 / dbar, 1.0 / dbar])
     shift = uu.max()
     terms = np.exp(uu - shift) * ww * h
     csum = np.concatenate([[0.0], np.cumsum(terms)])
-    integral = csum[np.arange(n) + n] - csum[np.arange(n)]
+    i = np.arange(n)
+    # trapezoid from t_i to t_i + 2π: the end points carry half a cell each (second order also
+    # when the flux is not 0, where the integrand is not periodic)
+    integral = csum[i + n] - csum[i] + 0.5 * (terms[i + n] - terms[i])
     log_p = -u + np.log(integral)
     p = np.exp(log_p - log_p.max())
     return p / p.sum()
