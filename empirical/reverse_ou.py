@@ -48,6 +48,7 @@ __all__ = [
     "clipped",
     "geometric_times",
     "linear_beta_times",
+    "ou_jacobian",
     "ou_score",
     "power_law_push",
     "prior_sample",
@@ -77,6 +78,31 @@ def _time(t) -> float:
 
 # --------------------------------------------------------------------------------------------
 # Scores in OU time
+
+
+def _ve_method(field, name: str):
+    """``field.<name>`` where it is callable, else ``field`` itself if callable; else ValueError."""
+    method = getattr(field, name, None)
+    fn = method if callable(method) else field
+    if not callable(fn):
+        raise ValueError(
+            f"field must have a {name}(x, sigma) method or be a callable {name}(x, sigma) "
+            f"(got {type(field).__name__})"
+        )
+    return fn
+
+
+def _ou_scale(t, alpha: float) -> tuple[float, float]:
+    """(a_t, σ_t = √v_t / a_t) at OU time t > 0, raising where σ_t is not a finite float64."""
+    t = _time(t)
+    a = float(ou_a(t, alpha))
+    sigma = float(np.sqrt(ou_v(t, alpha))) / a if a > 0.0 else np.inf
+    if not np.isfinite(sigma):
+        raise ValueError(
+            f"t must be small enough that sigma_t = sqrt(v_t)/a_t is finite "
+            f"(got t = {t:.6g} at alpha = {alpha:.6g})"
+        )
+    return a, sigma
 
 
 def ou_score(field, alpha=1.0) -> Score:
@@ -113,27 +139,58 @@ def ou_score(field, alpha=1.0) -> Score:
     At α = 1 this is :func:`theory.schedules.vp_score_from_ve`. :math:`\sigma_t` is formed as
     :math:`\sqrt{v_t}/a_t`, which keeps full precision at tiny t.
     """
-    method = getattr(field, "score", None)
-    score_ve = method if callable(method) else field
-    if not callable(score_ve):
-        raise ValueError(
-            "field must have a score(x, sigma) method or be a callable score(x, sigma) "
-            f"(got {type(field).__name__})"
-        )
+    score_ve = _ve_method(field, "score")
     alpha = _check_alpha(alpha)
 
     def score(x, t):
-        t = _time(t)
-        a = float(ou_a(t, alpha))
-        sigma = float(np.sqrt(ou_v(t, alpha))) / a if a > 0.0 else np.inf
-        if not np.isfinite(sigma):
-            raise ValueError(
-                f"t must be small enough that sigma_t = sqrt(v_t)/a_t is finite "
-                f"(got t = {t:.6g} at alpha = {alpha:.6g})"
-            )
+        a, sigma = _ou_scale(t, alpha)
         return score_ve(check_finite("x", x) / a, sigma) / a
 
     return score
+
+
+def ou_jacobian(field, alpha=1.0) -> Score:
+    r"""The Jacobian :math:`\partial_x \nabla\log p_t(x)` of the α-process score, in :math:`x_t` units.
+
+    Parameters
+    ----------
+    field : object with a ``jacobian(x, sigma)`` method, or a callable ``jacobian(x, sigma)``
+        VE score Jacobian :math:`\partial_x\nabla\log p^{VE}_\sigma` of the data, e.g. the exact
+        fields of :mod:`theory.distributions`.
+    alpha : float
+        Drift rate α ≥ 0.
+
+    Returns
+    -------
+    jacobian : callable ``jacobian(x, t)``
+        ``x`` of shape (n, d), ``t`` a positive scalar; returns (n, d, d) with entry [p, i, j] =
+        :math:`\partial s_i/\partial x_j` of :func:`ou_score` at ``x[p]``. It raises as
+        :func:`ou_score` does.
+
+    Raises
+    ------
+    ValueError
+        If ``field`` has no callable ``jacobian`` and is not callable, or if α < 0 or is not finite.
+
+    Notes
+    -----
+    Differentiating :math:`\nabla\log p_t(x) = a_t^{-1}\nabla\log p^{VE}_{\sigma_t}(x/a_t)` by the
+    chain rule (the inner map contributes :math:`a_t^{-1} I`):
+
+    .. math:: J_t(x) = a_t^{-2}\, J^{VE}_{\sigma_t}(x / a_t), \qquad \sigma_t = \sqrt{v_t}/a_t .
+
+    Its singular values are those of the VE Jacobian divided by :math:`a_t^2`, so the noise-normalised
+    values agree: :math:`v_t\, s_i(J_t) = \sigma_t^2\, s_i(J^{VE})` (paper000 §7.4: :math:`v_t` in
+    :math:`x_t` units, :math:`v_t/a_t^2` in :math:`x_0` units).
+    """
+    jacobian_ve = _ve_method(field, "jacobian")
+    alpha = _check_alpha(alpha)
+
+    def jacobian(x, t):
+        a, sigma = _ou_scale(t, alpha)
+        return jacobian_ve(check_finite("x", x) / a, sigma) / a**2
+
+    return jacobian
 
 
 def shifted(score: Score, c) -> Score:

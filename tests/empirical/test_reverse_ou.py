@@ -21,6 +21,7 @@ from empirical.reverse_ou import (
     clipped,
     geometric_times,
     linear_beta_times,
+    ou_jacobian,
     ou_score,
     power_law_push,
     prior_sample,
@@ -91,6 +92,33 @@ def test_ou_score_takes_a_callable_and_matches_vp_at_alpha_one():
         via_object = ou_score(MIXTURE)(x, t)
         assert_array_equal(ou_score(MIXTURE.score)(x, t), via_object)
         assert_allclose(via_object, vp_score_from_ve(MIXTURE.score)(x, t), rtol=1e-13)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+@pytest.mark.parametrize("t", [1e-3, 0.3, 3.0])
+def test_ou_jacobian_is_the_derivative_of_ou_score(alpha, t):
+    """J_t = a⁻² J^VE(x/a, σ_t) against central differences of ou_score in x_t units."""
+    x = np.random.default_rng(5).normal(scale=1.5, size=(6, 2)) * np.sqrt(v_ref(t, alpha) + 1)
+    score = ou_score(MIXTURE, alpha)
+    h = 1e-5 * np.sqrt(v_ref(t, alpha))  # small against the scale √v_t on which the field varies
+    fd = np.stack(
+        [(score(x + h * e, t) - score(x - h * e, t)) / (2 * h) for e in np.eye(2)], axis=-1
+    )
+    jac = ou_jacobian(MIXTURE, alpha)(x, t)
+    assert jac.shape == (6, 2, 2)
+    assert_allclose(jac, fd, rtol=1e-5, atol=1e-6 * np.abs(fd).max())
+    assert_array_equal(ou_jacobian(MIXTURE.jacobian, alpha)(x, t), jac)
+
+
+def test_ou_jacobian_of_a_gaussian_is_minus_the_inverse_covariance_of_p_t():
+    """A Gaussian N(0, Σ) has p_t = N(0, a²Σ + vI): J_t = −(a²Σ + vI)⁻¹, written out here."""
+    cov = np.array([[2.0, 0.0], [0.0, 0.0]])  # LinearGaussian variance 2 along e1
+    spec = LinearGaussian(np.array([2.0]), 2)
+    x = np.random.default_rng(6).normal(size=(3, 2))
+    for t in (1e-3, 0.5, 4.0):
+        a, v = a_ref(t, 1.0), v_ref(t, 1.0)
+        expected = -np.linalg.inv(a**2 * cov + v * np.eye(2))
+        assert_allclose(ou_jacobian(spec)(x, t), np.broadcast_to(expected, (3, 2, 2)), rtol=1e-12)
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,6 +399,9 @@ def _good_run(**override):
         (lambda: _good_run(score=lambda x, t: x[:, :1]), r"score must return an array of shape"),
         (lambda: _good_run(score=lambda x, t: x * np.nan), "score returned NaN or infinity at t"),
         (lambda: ou_score(object()), "field must have a score"),
+        (lambda: ou_jacobian(object()), "field must have a jacobian"),
+        (lambda: ou_jacobian(LINE, alpha=-1.0), "alpha must be >= 0"),
+        (lambda: ou_jacobian(LINE)(np.zeros((2, 2)), 0.0), "t must be > 0"),
         (lambda: ou_score(LINE, alpha=-1.0), "alpha must be >= 0"),
         (lambda: ou_score(LINE)(np.zeros((2, 2)), 0.0), "t must be > 0"),
         (lambda: ou_score(LINE)(np.zeros((2, 2)), 800.0), "t must be small enough"),
