@@ -26,6 +26,7 @@ PAPERS = {
 # Modules under compare.claims that hold registered claims, in report order.
 _CLAIM_MODULES = (
     "constrained_mixing",
+    "constrained_mixing_surface",
     "spectral_gaps",
     "manifold_detection",
     "manifold_detection_trained",
