@@ -105,7 +105,8 @@ def _s_tt(jac: np.ndarray, q_t: np.ndarray) -> np.ndarray:
     statement="Off the R1 surface the exact noised score denoises by normal projection: near M "
     "(x = P + ρν, |ρ| ~ σ) the normal residual e_N of x + σ²g against the nearest point is small "
     "(median < 0.1 on the curved surface for σ ≤ 0.1, < 0.05 on the plane for σ ≤ 0.3), the normal "
-    "singular value is 1/σ² (σ²s₁ within [0.95, 1.05]) and the field has no tangent–normal curl.",
+    "singular value is 1/σ² (σ²s within [0.95, 1.05] at every point) and the field has no "
+    "tangent–normal curl.",
     source="paper000 §3.3 R1, §2.3 N4 and N2, T-A2 [R]; A-C4 [P]; graph x₃ = 0.3 sin(1.5x₁) cos(1.5x₂) "
     "and the plane x₃ = 0 over [−2.5, 2.5]², 4-mode mixture (±1.5, ±1.5), std 0.4, σ ∈ {0.05, 0.1, 0.3}",
     control="The normal part of the exact field is scaled by 0.8 (g ← g − 0.2(ν·g)ν, J ← (I − 0.2ννᵀ)J "
@@ -126,8 +127,14 @@ def surface_normal_projection(ctx: Context) -> Outcome:
                 g = np.einsum("nij,nj->ni", damp, g)
                 jac = damp @ jac
             e_n = normal_projection_error(g, x, sigma, foot, nu[:, :, None])
-            sv, _, _ = singular_pairs(jac)
-            stiff = sigma**2 * sv[:, 0]
+            sv, _, v = singular_pairs(jac)
+            # the normal rank: the singular pair whose right vector is most nearly ν (at σ = 0.3 a
+            # bimodal posterior between two modes can give a tangent value above 1/σ², so it is not
+            # always rank 1)
+            cos_nu = np.abs(np.einsum("nij,ni->nj", v, nu))
+            rank = np.argmax(cos_nu, axis=1)
+            pick = np.arange(n)
+            stiff = sigma**2 * sv[pick, rank]
             blocks = block_antisymmetry(jac, q_t)
             # √2‖A_TN‖/‖S_TT‖: a_TN rescaled from ‖S_NN‖ = |νᵀJν| (d − k = 1) to ‖S_TT‖
             s_nn = np.abs(np.einsum("ni,nij,nj->n", nu, jac, nu))
@@ -137,13 +144,17 @@ def surface_normal_projection(ctx: Context) -> Outcome:
             r = {
                 "N4 e_N median": float(np.median(e_n)),
                 "N4 e_N p90": float(np.percentile(e_n, 90)),
-                "σ²s₁ median": float(np.median(stiff)),
-                "σ²s₁ min": float(np.min(stiff)),
-                "σ²s₁ max": float(np.max(stiff)),
-                "|v₁·ν| min": float(np.min(normal_alignment(jac, nu[:, :, None]))),
+                "σ²s_normal median": float(np.median(stiff)),
+                "σ²s_normal min": float(np.min(stiff)),
+                "σ²s_normal max": float(np.max(stiff)),
+                "|v_normal·ν| min": float(np.min(cos_nu[pick, rank])),
+                "|v₁·ν| min (rank 1)": float(np.min(normal_alignment(jac, nu[:, :, None]))),
+                "fraction with the normal rank ≠ 1": float(np.mean(rank != 0)),
                 "N2 a_TN max (/ normal stiffness)": float(np.max(blocks["a_TN"])),
                 "N2 a_TN max (/ ‖S_TT‖)": float(np.max(a_tn_abs)),
-                "N1 nc on the normal rank, max": float(np.max(nonconservativeness_n1(jac)[:, 0])),
+                "N1 nc on the normal rank, max": float(
+                    np.max(nonconservativeness_n1(jac)[pick, rank])
+                ),
                 **{f"E1 {k} median": float(np.median(v)) for k, v in ov.items()},
                 **{
                     f"D1 d_loc mean (c={c})": float(np.mean(local_dimension_d1(sv, sigma, c)))
@@ -152,7 +163,10 @@ def surface_normal_projection(ctx: Context) -> Outcome:
             }
             rows[tag] = r
             # the judged checks (the note's T-A2 tolerances; primary reading N4, with N2 a_TN)
-            judged = [("σ²s₁ median", "in", (0.95, 1.05))]
+            judged = [
+                ("σ²s_normal min", "in", (0.95, 1.05)),
+                ("σ²s_normal max", "in", (0.95, 1.05)),
+            ]
             if name == "plane":
                 judged.append(("N4 e_N median", "<", 0.05))
             elif sigma <= 0.1:
@@ -165,7 +179,7 @@ def surface_normal_projection(ctx: Context) -> Outcome:
                 readings[label] = _reading(label, r[key], op, bound)
             for key, op, bound in (
                 ("N1 nc on the normal rank, max", "<", 0.01),
-                ("|v₁·ν| min", ">", 0.99),
+                ("|v_normal·ν| min", ">", 0.99),
                 ("E1 ov(U, E1) median", ">", 0.95),
                 ("D1 d_loc mean (c=0.5)", "==", 2.0),
             ):
@@ -175,7 +189,7 @@ def surface_normal_projection(ctx: Context) -> Outcome:
     return Outcome(
         predicted={
             "N4 e_N": "→ 0 as σ → 0 (exactly 0 on the plane)",
-            "σ²s₁ (normal)": 1,
+            "σ²s (normal rank)": 1,
             "N2 a_TN": 0,
             "N1 nc (normal rank)": 0,
         },
@@ -186,16 +200,19 @@ def surface_normal_projection(ctx: Context) -> Outcome:
         },
         tolerance={
             "N4 e_N median": "< 0.1 (curved, σ ≤ 0.1); < 0.05 (plane, σ ≤ 0.3)",
-            "σ²s₁ median": "in [0.95, 1.05]",
+            "σ²s (normal rank)": "in [0.95, 1.05] at every point (min and max)",
             "N2 a_TN": "< 0.02 (note), ≤ 1e-8 (exact field)",
         },
         checks=checks,
         notes=f"{n} points per (surface, σ): x = P + ρν, P drawn from the data law, |ρ|/σ ~ U[0.5, 2] "
         "with a random sign; the foot P is known by construction and the Newton nearest point must "
         "recover it. Judged on N4 (the note's primary reading of A-C4 for a 2-D manifold in R³, where "
-        "a_NN ≡ 0) with σ²s₁ and N2 a_TN; N1, |v₁·ν|, E1 overlaps (U = the 2 smallest-s right singular "
+        "a_NN ≡ 0) with σ²s on the normal rank and N2 a_TN; N1, |v·ν|, E1 overlaps (U = the 2 smallest-s right singular "
         "vectors; E1 = eigenvectors of S with the 2 smallest |eigenvalues|; chance 2/3) and D1 are "
-        "reported. a_TN is also given relative to ‖S_TT‖ (the note's second normalisation). "
+        "reported. The normal rank is the singular pair whose right vector is most nearly ν: at σ = 0.3 a "
+        "posterior split between two modes can put a tangent singular value above 1/σ² (so s₁ is not "
+        "always the normal one; the fraction where it is not is reported, and D1 then counts fewer than "
+        "2 tangent directions). a_TN is also given relative to ‖S_TT‖ (the note's second normalisation). "
         "On the curved surface e_N is the mean-curvature offset of the posterior mean, ≈ ½|Δh|σ²/|ρ|, "
         "so it grows like σ; on the plane it is 0 up to quadrature error. Control choice: the vertical "
         "projection (x₁, x₂, h(x₁, x₂)) in place of the nearest point cannot serve, because its normal "

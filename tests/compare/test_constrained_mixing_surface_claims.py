@@ -46,7 +46,7 @@ def test_wrong_jacobian_scale_fails_normal_projection(tmp_path, monkeypatch, fre
     monkeypatch.setattr(GraphSurface, "fields", wrong)
     outcome = _run("surface_normal_projection", tmp_path)
     assert outcome.verdict == "fail"
-    assert any(name.startswith("σ²s₁ median") for name in outcome.failed)
+    assert any(name.startswith("σ²s_normal") for name in outcome.failed)
 
 
 def test_score_with_wrong_normal_offset_fails_normal_projection(tmp_path, monkeypatch, fresh_cache):
