@@ -27,6 +27,7 @@ PAPERS = {
 _CLAIM_MODULES = (
     "constrained_mixing",
     "constrained_mixing_chains",
+    "constrained_mixing_surface",
     "spectral_gaps",
     "manifold_detection",
     "manifold_detection_trained",

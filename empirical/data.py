@@ -6,6 +6,7 @@ import numpy as np
 
 from theory._validation import check_positive
 from theory.distributions import FiniteSet, GaussianMixture, LinearGaussian
+from theory.graph_surface import GraphSurface
 
 __all__ = ["add_noise", "linear_manifold", "random_projection", "sample"]
 
@@ -42,9 +43,28 @@ def sample(spec, n: int, seed) -> np.ndarray:
         return spec.means[comp] + np.einsum("nde,ne->nd", root[comp], eps)
     if isinstance(spec, FiniteSet):
         return spec.points[rng.integers(0, spec.points.shape[0], size=n)].copy()
+    if isinstance(spec, GraphSurface):
+        return spec.embed(_graph_surface_chart(spec, n, rng))
     raise ValueError(
-        f"spec must be a LinearGaussian, GaussianMixture or FiniteSet (got {type(spec).__name__})"
+        "spec must be a LinearGaussian, GaussianMixture, FiniteSet or GraphSurface "
+        f"(got {type(spec).__name__})"
     )
+
+
+def _graph_surface_chart(spec: GraphSurface, n: int, rng: np.random.Generator) -> np.ndarray:
+    r"""n chart points u ~ p(u) ∝ q₀(u)|J_φ(u)| on the square, by rejection from the mixture q₀.
+
+    A draw from q₀ is kept if it lies in the square and with probability
+    :math:`|J_\varphi(u)| / \sqrt{1 + A^2 f^2}` (the bound of the area factor).
+    """
+    bound = np.sqrt(1.0 + (spec.amplitude * spec.frequency) ** 2)
+    out = np.empty((0, 2))
+    while out.shape[0] < n:
+        u = spec.means[rng.integers(0, 4, size=2 * n)] + spec.std * rng.standard_normal((2 * n, 2))
+        keep = np.all(np.abs(u) <= spec.half_width, axis=1)
+        keep &= rng.uniform(size=2 * n) * bound <= spec.area_factor(u)
+        out = np.concatenate([out, u[keep]])
+    return out[:n]
 
 
 def add_noise(x0, sigma, seed) -> np.ndarray:

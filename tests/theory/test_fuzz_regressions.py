@@ -210,6 +210,7 @@ def test_gap_window_near_equal_edges(a, b, frac):
 
 PUBLIC_MODULES = {
     "distributions",
+    "graph_surface",
     "scaling",
     "schedules",
     "smoothing",

@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import theory
-from theory import distributions, scaling, schedules, smoothing, spectra, symbolic
+from theory import distributions, graph_surface, scaling, schedules, smoothing, spectra, symbolic
 
 settings.register_profile(
     "theory-properties",
@@ -208,6 +208,40 @@ def _sigma_for(x: np.ndarray) -> st.SearchStrategy:
 
 
 BAD_SIGMA = [*BAD_POSITIVE, Rel(lambda kw: np.ones(7), "wrong length")]
+
+
+@st.composite
+def graph_surface_args(draw) -> dict:
+    """A graph surface, chart points u in its square, and points x = φ(u) + ρν within the reach
+    (|ρ| ≤ min(3σ, ½/(A f²))): the fields are defined near the surface, not far off it."""
+    kw = {
+        "amplitude": draw(st.floats(0.0, 0.5)),
+        "frequency": draw(st.floats(0.5, 2.0)),
+        "half_width": draw(st.floats(2.0, 4.0)),
+        "std": draw(st.floats(0.2, 1.0)),
+    }
+    kw["centre"] = draw(st.floats(0.2, 0.9)) * kw["half_width"]
+    n = draw(st.integers(1, 4))
+    sigma = draw(logu(1e-2, 1.0))
+    surface = graph_surface.GraphSurface(**kw)
+    u = draw(arrays(np.float64, (n, 2), elements=st.floats(-1.0, 1.0))) * kw["half_width"]
+    limit = min(3 * sigma, 0.5 / (kw["amplitude"] * kw["frequency"] ** 2 + 1e-12))
+    rho = draw(arrays(np.float64, n, elements=st.floats(-1.0, 1.0))) * limit
+    x = surface.embed(u) + rho[:, None] * surface.unit_normal(u)
+    return {**kw, "u": u, "x": x, "sigma": sigma, "nodes": draw(st.integers(8, 40))}
+
+
+def _graph_surface_calls(kw) -> list:
+    params = ("amplitude", "frequency", "half_width", "centre", "std")
+    surface = graph_surface.GraphSurface(**{k: kw[k] for k in params})
+    u, x, sigma, nodes = kw["u"], kw["x"], kw["sigma"], kw["nodes"]
+    return [
+        surface.fields(x, sigma, nodes=nodes),
+        surface.denoiser(x, sigma, nodes=nodes),
+        surface.nearest_point(x),
+        [surface.height(u), surface.embed(u), surface.area_factor(u), surface.log_chart_density(u)],
+        [surface.tangent_basis(u), surface.unit_normal(u), surface.to_dict()["amplitude"]],
+    ]
 
 
 @st.composite
@@ -545,6 +579,25 @@ CASES: dict[str, Case] = {
             "x": BAD_X,
             "sigma": BAD_SIGMA,
         },
+    ),
+    "GraphSurface": Case(
+        ("GraphSurface",),
+        graph_surface_args(),
+        _graph_surface_calls,
+        {
+            "amplitude": [-1.0, *BAD_FINITE, np.array([0.1, 0.2])],
+            "frequency": BAD_POS_SCALAR,
+            "half_width": BAD_POS_SCALAR,
+            "centre": [*BAD_POS_SCALAR, Rel(lambda kw: kw["half_width"], "= half_width")],
+            "std": BAD_POS_SCALAR,
+            "x": [
+                *BAD_X,
+                Rel(lambda kw: kw["x"] + [20.0 * kw["half_width"], 0.0, 0.0], "beside the square"),
+            ],
+            "sigma": BAD_SIGMA,
+            "nodes": [*bad_int(8), 513],
+        },
+        examples=20,
     ),
     "GaussianMixture": Case(
         ("GaussianMixture",),
@@ -1026,6 +1079,8 @@ CASES: dict[str, Case] = {
 NOT_GENERATED = {
     # constants and result types, built and checked through the functions that return them
     "EIGENVALUE_CUTOFF": "a constant",
+    "DEFAULT_NODES": "a constant (the default of GraphSurface.fields)",
+    "WINDOW_SIGMAS": "a constant (the quadrature window of GraphSurface.fields)",
     "Atoms": "result of endpoint_law",
     "EndpointLaw": "result of endpoint_law (its methods run in the endpoint_law case)",
     "GaussianJacobian": "result type",
