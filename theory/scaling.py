@@ -1058,8 +1058,10 @@ def _circle_args(x, sigma, kappa, radius, mean_angle, convention):
     kappa = float(_kappa(check_scalar("kappa", kappa)))
     radius = check_scalar("radius", radius, positive=True)
     mean_angle = check_scalar("mean_angle", mean_angle)
-    if convention == "vp" and np.any(sig >= 1.0):
-        raise ValueError(f"sigma must be < 1 for convention 'vp' (got max {sig.max():.6g})")
+    # checked on σ as given: broadcast to an empty batch, σ ≥ 1 would otherwise pass unseen
+    given = check_positive("sigma", sigma)
+    if convention == "vp" and np.any(given >= 1.0):
+        raise ValueError(f"sigma must be < 1 for convention 'vp' (got max {given.max():.6g})")
     scale = np.sqrt(1.0 - sig**2) if convention == "vp" else np.ones_like(sig)
     return pts, single, sig, kappa, radius * scale, mean_angle
 

@@ -211,6 +211,11 @@ def test_gap_window_near_equal_edges(a, b, frac):
 PUBLIC_MODULES = {
     "distributions",
     "graph_surface",
+    "rate_ellipse",
+    "rate_ness",
+    "rate_relaxation",
+    "rate_reverse",
+    "rate_spheres",
     "scaling",
     "schedules",
     "smoothing",

@@ -35,7 +35,20 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import theory
-from theory import distributions, graph_surface, scaling, schedules, smoothing, spectra, symbolic
+from theory import (
+    distributions,
+    graph_surface,
+    rate_ellipse,
+    rate_ness,
+    rate_relaxation,
+    rate_reverse,
+    rate_spheres,
+    scaling,
+    schedules,
+    smoothing,
+    spectra,
+    symbolic,
+)
 
 settings.register_profile(
     "theory-properties",
@@ -498,6 +511,31 @@ BAD_CIRCLE = {
     "convention": ["VE", "sde", None, 1.0],
     "mean_angle": [*BAD_FINITE, np.array([1.0, 2.0])],
 }
+
+
+@st.composite
+def ellipse_args(draw) -> dict:
+    """Axes a, b and points φ(t) + ρν(t) with ρ above −½·reach (inside the curve's reach)."""
+    a, b = draw(logu(0.1, 10.0)), draw(logu(0.1, 10.0))
+    reach = min(a, b) ** 2 / max(a, b)
+    n = draw(st.integers(1, 4))
+    t = np.array(draw(st.lists(st.floats(0.0, 2 * np.pi), min_size=n, max_size=n)))
+    rho = np.array(draw(st.lists(st.floats(-0.5, 2.0), min_size=n, max_size=n))) * reach
+    speed = np.hypot(a * np.sin(t), b * np.cos(t))
+    normal = np.stack([b * np.cos(t), a * np.sin(t)], axis=1) / speed[:, None]
+    x = np.stack([a * np.cos(t), b * np.sin(t)], axis=1) + rho[:, None] * normal
+    return {"a": a, "b": b, "x": x[0] if draw(st.booleans()) and n == 1 else x}
+
+
+@st.composite
+def periodic_functions(draw):
+    """A smooth periodic function of the angle, m + A sin(kθ + φ), vectorised."""
+    m, amp = draw(st.floats(-5.0, 5.0)), draw(st.floats(0.0, 10.0))
+    k, phase = draw(st.integers(1, 4)), draw(st.floats(0.0, 2 * np.pi))
+    return lambda theta: m + amp * np.sin(k * np.asarray(theta) + phase)
+
+
+BAD_PERIODIC = [None, "f", lambda t: np.full_like(t, NAN), lambda t: np.zeros(3)]
 
 
 def _power_energy(kw):
@@ -1072,6 +1110,164 @@ CASES: dict[str, Case] = {
         fixed(t_min=scalar_or_array(logu(1e-12, 1e3)), alpha=ALPHA),
         lambda kw: scaling.normal_spread(kw["t_min"], kw["alpha"]),
         {"t_min": BAD_POSITIVE, "alpha": BAD_ALPHA},
+    ),
+    "ellipse_foot_point": Case(
+        ("ellipse_foot_point",),
+        ellipse_args(),
+        lambda kw: rate_ellipse.ellipse_foot_point(kw["x"], kw["a"], kw["b"]),
+        {"x": BAD_X, "a": BAD_POS_SCALAR, "b": BAD_POS_SCALAR},
+    ),
+    "noised_ellipse_log_density": Case(
+        ("noised_ellipse_log_density",),
+        merged(
+            ellipse_args(),
+            lambda kw: fixed(
+                sigma=logu(1e-3, 0.3),
+                kappa=st.floats(0.0, 20.0),
+                mean_angle=st.floats(-10.0, 10.0),
+                n_nodes=st.sampled_from([51, 201]),
+            ),
+        ),
+        lambda kw: rate_ellipse.noised_ellipse_log_density(
+            kw["x"],
+            kw["sigma"],
+            kw["a"],
+            kw["b"],
+            kw["kappa"],
+            kw["mean_angle"],
+            n_nodes=kw["n_nodes"],
+        ),
+        {
+            "x": BAD_X,
+            "sigma": BAD_POS_SCALAR,
+            "a": BAD_POS_SCALAR,
+            "kappa": BAD_KAPPA_SCALAR,
+            "mean_angle": [*BAD_FINITE, np.array([1.0, 2.0])],
+            "n_nodes": [*bad_int(51), 52],
+        },
+        examples=FEW,
+    ),
+    "ts_ellipse_tv_coefficient": Case(
+        ("ts_ellipse_tv_coefficient",),
+        fixed(
+            a=logu(0.1, 10.0),
+            b=logu(0.1, 10.0),
+            kappa=st.floats(0.0, 20.0),
+            mean_angle=st.floats(-10.0, 10.0),
+            n=st.integers(1_000, 5_000),
+        ),
+        lambda kw: rate_ellipse.ts_ellipse_tv_coefficient(
+            kw["a"], kw["b"], kw["kappa"], kw["mean_angle"], n=kw["n"]
+        ),
+        {
+            "a": BAD_POS_SCALAR,
+            "b": BAD_POS_SCALAR,
+            "kappa": BAD_KAPPA_SCALAR,
+            "mean_angle": [*BAD_FINITE, np.array([1.0, 2.0])],
+            "n": bad_int(1_000),
+        },
+    ),
+    "circle_ness": Case(
+        ("circle_ness",),
+        fixed(drift=periodic_functions(), n=st.integers(16, 400), diffusion=logu(1e-2, 1e2)),
+        lambda kw: rate_ness.circle_ness(kw["drift"], kw["n"], kw["diffusion"]),
+        {"drift": BAD_PERIODIC, "n": bad_int(16), "diffusion": BAD_POS_SCALAR},
+    ),
+    "circle_generator_gap": Case(
+        ("circle_generator_gap",),
+        fixed(potential=periodic_functions(), n=st.integers(16, 200)),
+        lambda kw: rate_ness.circle_generator_gap(kw["potential"], kw["n"]),
+        {"potential": BAD_PERIODIC, "n": bad_int(16)},
+        examples=FEW,
+    ),
+    "ts_relaxation_rate": Case(
+        ("ts_relaxation_rate",),
+        fixed(sigma=scalar_or_array(POS), alpha=st.floats(0.0, 1.999), radius=logu(1e-2, 1e2)),
+        lambda kw: rate_relaxation.ts_relaxation_rate(kw["sigma"], kw["alpha"], kw["radius"]),
+        {
+            "sigma": BAD_POSITIVE,
+            "alpha": [2.0, -0.1, NAN, INF, np.array([1.0, 1.5]), *NOT_REAL],
+            "radius": BAD_POS_SCALAR,
+        },
+    ),
+    "reverse_mean_offset": Case(
+        ("reverse_mean_offset",),
+        merged(
+            fixed(
+                s_min=logu(1e-6, 1.0),
+                gamma=st.floats(-1.0, 3.0),
+                c=st.floats(-10.0, 10.0),
+                variance=st.floats(0.0, 10.0),
+                flow=st.sampled_from(["sde", "ode"]),
+            ),
+            lambda kw: fixed(
+                T=logu(2.0, 1e4).map(lambda f: f * kw["s_min"]),
+                s_cut=st.one_of(st.none(), logu(1.01, 100.0).map(lambda f: f * kw["s_min"])),
+            ),
+        ),
+        lambda kw: rate_reverse.reverse_mean_offset(
+            kw["s_min"],
+            kw["T"],
+            kw["gamma"],
+            kw["c"],
+            variance=kw["variance"],
+            flow=kw["flow"],
+            s_cut=kw["s_cut"],
+        ),
+        {
+            "s_min": [*BAD_POS_SCALAR, Rel(lambda kw: 2.0 * kw["T"], "> T")],
+            "T": [INF, NAN, 0.0, -1.0, *NOT_REAL],
+            "gamma": [*BAD_FINITE, np.array([0.5, 1.0])],
+            "c": [*BAD_FINITE, np.array([0.5, 1.0])],
+            "variance": [-1.0, NAN, INF, *NOT_REAL],
+            "flow": ["SDE", None, 1.0],
+            "s_cut": [Rel(lambda kw: kw["s_min"], "= s_min"), -1.0, NAN, *NOT_REAL],
+        },
+        examples=FEW,
+    ),
+    "sphere_radial_score": Case(
+        ("sphere_radial_score",),
+        fixed(
+            r=scalar_or_array(logu(1e-3, 1e3)),
+            sigma=logu(1e-3, 1e3),
+            d=st.integers(2, 50),
+            radius=logu(1e-2, 1e2),
+        ),
+        lambda kw: rate_spheres.sphere_radial_score(kw["r"], kw["sigma"], kw["d"], kw["radius"]),
+        {
+            "r": BAD_POSITIVE,
+            "sigma": BAD_POSITIVE,
+            "d": bad_int(2),
+            "radius": BAD_POS_SCALAR,
+        },
+    ),
+    "circle_tangential_energy": Case(
+        ("circle_tangential_energy",),
+        fixed(kappa=st.floats(0.0, 100.0), radius=logu(1e-2, 1e2)),
+        lambda kw: rate_spheres.circle_tangential_energy(kw["kappa"], kw["radius"]),
+        {"kappa": BAD_KAPPA_SCALAR, "radius": BAD_POS_SCALAR},
+    ),
+    "circle_log_density_expansion": Case(
+        ("circle_log_density_expansion",),
+        merged(
+            fixed(x=batch(2, elements=st.floats(0.5, 100.0))),
+            lambda kw: fixed(
+                sigma=_sigma_for(kw["x"]),
+                kappa=st.floats(0.0, 50.0),
+                radius=logu(1e-2, 1e2),
+                mean_angle=st.floats(-10.0, 10.0),
+            ),
+        ),
+        lambda kw: rate_spheres.circle_log_density_expansion(
+            kw["x"], kw["sigma"], kw["kappa"], kw["radius"], kw["mean_angle"]
+        ),
+        {
+            "x": BAD_X,
+            "sigma": BAD_SIGMA,
+            "kappa": BAD_KAPPA_SCALAR,
+            "radius": BAD_POS_SCALAR,
+            "mean_angle": [*BAD_FINITE, np.array([1.0, 2.0])],
+        },
     ),
 }
 
