@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from compare.readings import validate_readings
+
 __all__ = [
     "KINDS",
     "VERDICTS",
@@ -168,8 +170,11 @@ class Outcome:
     notes: str = ""
     figures: list[FigureSpec] = field(default_factory=list)
     inconclusive: str = ""  # why this run is too small to judge; empty when it is judged
+    # the verdict under each reading of an open definition (compare.readings.READINGS), if any
+    readings: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
+        validate_readings(self.readings)
         if not self.checks:
             raise ValueError("checks must name at least one Check (a claim must be able to fail)")
         if not all(isinstance(c, Check) for c in self.checks):

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from compare.claim import VERDICTS
+from compare.readings import READINGS, robust_verdict
 from compare.registry import PAPERS
 from compare.style import git_revision, to_jsonable, write_atomic
 
@@ -51,6 +52,7 @@ RESULT_KEYS = (
     "failed_checks",
     "inconclusive",
     "checks",
+    "readings",
     "control",
     "seed",
     "base_seed",
@@ -186,6 +188,32 @@ def _claim_section(r: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _sensitivity_table(rows: list[dict]) -> list[str]:
+    """Claim × reading → verdict for the claims that report readings; the robust ones marked."""
+    rows = [r for r in rows if r.get("readings")]
+    if not rows:
+        return []
+    used = [k for k in READINGS if any(k in r["readings"] for r in rows)]
+    mark = {"pass": "pass", "fail": "**fail**", "inconclusive": "(not judged)"}
+    lines = [
+        "Sensitivity: each claim's verdict under every reading of the definitions the paper leaves "
+        "open (paper000 §2; — : the reading does not apply). Robust: every reading the claim applies "
+        "gives the same verdict.",
+        "",
+        "| claim | " + " | ".join(used) + " | robust |",
+        "|---|" + "---|" * len(used) + "---|",
+    ]
+    for r in rows:
+        cells = [mark[r["readings"][k]] if k in r["readings"] else "—" for k in used]
+        robust = robust_verdict(r["readings"])
+        lines.append(
+            f"| `{r['id']}` | "
+            + " | ".join(cells)
+            + f" | {'**robust** (' + robust + ')' if robust else 'no'} |"
+        )
+    return [*lines, ""]
+
+
 def render_markdown(report: dict) -> str:
     """The report as Markdown: a header, a verdict count, a table per paper, then each claim's checks."""
     claims = report["claims"]
@@ -235,6 +263,7 @@ def render_markdown(report: dict) -> str:
                 f"{_seconds(r.get('seconds'))} |"
             )
         lines.append("")
+        lines += _sensitivity_table(rows)
         for r in rows:
             lines += _claim_section(r)
     return "\n".join(lines)

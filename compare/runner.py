@@ -90,6 +90,7 @@ def _entry(
         "failed_checks": o.failed if o else [],
         "inconclusive": o.inconclusive if o else "",
         "checks": [k.to_dict() for k in o.checks] if o else [],
+        "readings": dict(o.readings) if o else {},
         "control": None,
         "seed": profile.seed_of(c),
         "base_seed": profile.seed,

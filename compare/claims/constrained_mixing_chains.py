@@ -49,6 +49,13 @@ _STEP_MARGIN = 1.5  # a checkpoint is "at a step" when (1/c − 1)σ_t² is with
 _D2_RHO = 0.1
 _D2_EPS = 0.1  # D2 absolute threshold, in x₀ variance units (× a_t² in x_t units)
 _D3_FRACTION = 0.9
+#: The labels of this module's readings in the report's sensitivity table (compare.readings).
+_READING_LABEL = {
+    f"D2 ρ={_D2_RHO}": "D2 relative",
+    f"D2 ε={_D2_EPS}·a_t²": "D2 absolute",
+    f"D3 {_D3_FRACTION:.0%}": "D3",
+    "D4 gap": "D4",
+}
 _CD_POINTS = 16  # chain states per checkpoint for the chain-rule check
 
 
@@ -254,6 +261,12 @@ def local_dimension_along_chains(ctx: Context) -> Outcome:
             else f"depends on the reading (pass under: {', '.join(passing) or 'none'})"
         )
 
+    # one verdict per reading for the report's sensitivity table: every checkpoint it judges holds
+    overall = {}
+    for r in readings:
+        judged = [v["verdict"] for v in table[r].values() if v["verdict"] != "—"]
+        overall[_READING_LABEL.get(r, r)] = "pass" if all(v == "pass" for v in judged) else "fail"
+
     primary = "D1 c=0.5"
     final = per_t[-1]
     frac_line = float(np.mean(final["near"] == 0))
@@ -357,6 +370,7 @@ def local_dimension_along_chains(ctx: Context) -> Outcome:
             "chain rule": 1e-6,
         },
         checks=checks,
+        readings=overall,
         notes=f"{n} chains, {steps} reverse Euler–Maruyama steps on a geometric grid {_T} → {_T_MIN} "
         f"(prior N(0, v_T I)); checkpoints are the grid times nearest {list(_CHECKPOINTS)}: "
         f"{', '.join(f'{t:.4g}' for t in t_grid)}. Judged on D1 in VP form #{{i : v_t s_i < 1/2}} "

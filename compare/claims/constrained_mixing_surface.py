@@ -52,6 +52,30 @@ def _reading(name: str, value, op: str, bound) -> dict:
     return {"value": c.value, "threshold": c.threshold, "verdict": "pass" if c.held else "fail"}
 
 
+#: Which reading of paper000 §2.3 a row of a readings table belongs to, by the row's first words.
+_ROW_READING = (
+    ("N1", "N1"),
+    ("|v_normal", "N4"),
+    ("σ²s_normal", "N4"),
+    ("N2", "N2"),
+    ("N3", "N3"),
+    ("T-A7", "N3"),
+    ("N4", "N4"),
+)
+
+
+def _reading_verdicts(readings: dict[str, dict]) -> dict[str, str]:
+    """Reading (N1–N4) → ``pass`` when every row of ``readings`` under it passes, for the report's
+    sensitivity table; rows of no reading (the planted read-backs, geometry) are left out."""
+    out: dict[str, str] = {}
+    for label, row in readings.items():
+        tag = next((r for prefix, r in _ROW_READING if label.startswith(prefix)), None)
+        if tag is not None:
+            held = out.get(tag, "pass") == "pass" and row["verdict"] == "pass"
+            out[tag] = "pass" if held else "fail"
+    return dict(sorted(out.items()))
+
+
 @measured_once(kept=16)
 def _near_points(surface_name: str, sigma: float, n: int, seed: int):
     """x = P + ρν at n data points P of the surface, |ρ| ~ U[0.5σ, 2σ] with a random sign, and the
@@ -177,12 +201,14 @@ def surface_normal_projection(ctx: Context) -> Outcome:
                 label = f"{key} {op} {bound} ({tag})"
                 checks.append(check(label, r[key], op, bound))
                 readings[label] = _reading(label, r[key], op, bound)
-            for key, op, bound in (
+            reported = [
                 ("N1 nc on the normal rank, max", "<", 0.01),
-                ("|v_normal·ν| min", ">", 0.99),
                 ("E1 ov(U, E1) median", ">", 0.95),
                 ("D1 d_loc mean (c=0.5)", "==", 2.0),
-            ):
+            ]
+            if name == "plane" or sigma <= 0.1:  # N4's range on each surface (T-A2)
+                reported.append(("|v_normal·ν| min", ">", 0.99))
+            for key, op, bound in reported:
                 readings[f"{key} ({tag}) [reported]"] = _reading(key, r[key], op, bound)
     checks.append(check("nearest point recovers the foot P", geometry_err, "<", 1e-10))
     failed = [c.name for c in checks if not c.held]
@@ -204,6 +230,7 @@ def surface_normal_projection(ctx: Context) -> Outcome:
             "N2 a_TN": "< 0.02 (note), ≤ 1e-8 (exact field)",
         },
         checks=checks,
+        readings=_reading_verdicts(readings),
         notes=f"{n} points per (surface, σ): x = P + ρν, P drawn from the data law, |ρ|/σ ~ U[0.5, 2] "
         "with a random sign; the foot P is known by construction and the Newton nearest point must "
         "recover it. Judged on N4 (the note's primary reading of A-C4 for a 2-D manifold in R³, where "
@@ -387,6 +414,7 @@ def surface_conservative_exact(ctx: Context) -> Outcome:
             "planted read-back": "a_TT to 1e-8 relative; circulation to 10%",
         },
         checks=checks,
+        readings=_reading_verdicts(readings),
         notes=f"{n} points per σ for the Jacobian blocks and {n_circ} circles (r = {_CIRCLE_R}, "
         f"{_CIRCLE_N} points) at σ = {_CIRCLE_SIGMA}, all at x = P + ρν with |ρ|/σ ~ U[0.5, 2]; "
         "e_a, e_b the true tangent basis at the foot. Judged on N2 (the note's primary reading) with "

@@ -162,3 +162,33 @@ def test_temporaries_of_a_killed_write_are_removed_by_the_next(tmp_path):
     write_report([_result("constrained_mixing.a")], "quick", tmp_path, merge=False)
     assert not stale.exists()
     assert young.exists() and other.exists()
+
+
+def test_sensitivity_table_marks_robust_verdicts():
+    robust = _result("constrained_mixing.a")
+    robust["readings"] = {"D1 c=0.5": "pass", "D4": "pass", "D2 relative": "inconclusive"}
+    split = _result("constrained_mixing.b")
+    split["readings"] = {"D1 c=0.5": "pass", "N1": "fail"}
+    text = render_markdown(
+        {"profile": "quick", "git_revision": "abc", "claims": [robust, split, _result("x.c", "x")]}
+    )
+    assert "| claim | D1 c=0.5 | D2 relative | D4 | N1 | robust |" in text
+    assert "| `constrained_mixing.a` | pass | (not judged) | pass | — | **robust** (pass) |" in text
+    assert "| `constrained_mixing.b` | pass | — | — | **fail** | no |" in text
+    assert text.count("Sensitivity:") == 1  # only the paper whose claims report readings
+
+
+def test_readings_are_checked():
+    import pytest
+
+    from compare.claim import Outcome, check
+    from compare.readings import robust_verdict
+
+    checks = [check("x", 0.0, "<", 1.0)]
+    assert Outcome(1, 1, 1, checks, readings={"N2": "pass"}).readings == {"N2": "pass"}
+    with pytest.raises(ValueError, match="unknown reading 'D9'"):
+        Outcome(1, 1, 1, checks, readings={"D9": "pass"})
+    with pytest.raises(ValueError, match="readings\\['N2'\\]"):
+        Outcome(1, 1, 1, checks, readings={"N2": "ok"})
+    assert robust_verdict({"N1": "fail", "N2": "fail"}) == "fail"
+    assert robust_verdict({"N1": "inconclusive"}) is None
