@@ -26,8 +26,9 @@ __all__ = ["reverse_euler_maruyama_network"]
 
 
 @eqx.filter_jit
-def _chain(network, y0, consts, noise):
-    """The scan: y ← y + h(αy + 2 s_t(y)) + √(2h) ξ, per step (a, σ, h, α) in ``consts``."""
+def _chain(network, y0, consts, noise, trajectory=False):
+    """The scan: y ← y + h(αy + 2 s_t(y)) + √(2h) ξ, per step (a, σ, h, α) in ``consts``; with
+    ``trajectory`` also the state after every step, (K, n, d)."""
 
     def score_ve(x, sigma):
         d = jax.vmap(network.denoise, in_axes=(0, None))(x, sigma)
@@ -37,13 +38,14 @@ def _chain(network, y0, consts, noise):
         (a, sigma, h, alpha), xi = inputs
         s = score_ve(y / a, sigma) / a
         y = y + h * (alpha * y + 2.0 * s) + jnp.sqrt(2.0 * h) * xi
-        return y, None
+        return y, (y if trajectory else None)
 
-    y, _ = jax.lax.scan(step, y0, (consts, noise))
-    return y
+    return jax.lax.scan(step, y0, (consts, noise))
 
 
-def reverse_euler_maruyama_network(model, x_init, ts, rng: np.random.Generator, *, alpha=1.0):
+def reverse_euler_maruyama_network(
+    model, x_init, ts, rng: np.random.Generator, *, alpha=1.0, return_trajectory: bool = False
+):
     r"""Reverse Euler–Maruyama with a trained network's score, as one compiled scan.
 
     Parameters
@@ -58,10 +60,14 @@ def reverse_euler_maruyama_network(model, x_init, ts, rng: np.random.Generator, 
         Source of the noise: K draws of shape (n, d), in step order (the NumPy sampler's stream).
     alpha : float
         Drift rate α ≥ 0.
+    return_trajectory : bool
+        If true, also return the states at every grid time, shape (K + 1, n, d), entry 0 being
+        ``x_init`` (as :func:`empirical.reverse_ou.reverse_euler_maruyama` returns them).
 
     Returns
     -------
-    (n, d) float64 array of the states at ``ts[-1]``.
+    samples : (n, d) float64 array of the states at ``ts[-1]``
+    trajectory : (K + 1, n, d) float64 array, only if ``return_trajectory``
 
     Raises
     ------
@@ -89,7 +95,12 @@ def reverse_euler_maruyama_network(model, x_init, ts, rng: np.random.Generator, 
         for c in (a, np.sqrt(ou_v(t, alpha)) / a, t - ts[1:], np.full(t.size, alpha))
     )
     noise = jnp.asarray(rng.standard_normal((t.size, *x.shape)), jnp.float32)
-    y = np.asarray(_chain(model.network, jnp.asarray(x, jnp.float32), consts, noise), np.float64)
+    y, path = _chain(
+        model.network, jnp.asarray(x, jnp.float32), consts, noise, bool(return_trajectory)
+    )
+    y = np.asarray(y, np.float64)
     if not np.all(np.isfinite(y)):
         raise ValueError("the chain reached a non-finite state (the score or the grid is unstable)")
-    return y
+    if not return_trajectory:
+        return y
+    return y, np.concatenate([x[None], np.asarray(path, np.float64)])

@@ -37,20 +37,20 @@ PAPER = "constrained_mixing"
 # --------------------------------------------------------------------------------------------
 # T-A4: a line (x₃ = −1.5) and a plane (x₃ = +1.5) in R³, unit spread, weights ½ each
 
-_WEIGHTS = np.array([0.5, 0.5])  # line, plane
-_VARIANCES = ([1.0], [1.0, 1.0])  # tangent variances of each component, in x₀ units
-_OFFSET = 1.5
-_CHECKPOINTS = (3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.001)
-_CS = (0.25, 0.5, 0.75)
-_T, _T_MIN = 5.0, 1e-3
+WEIGHTS = np.array([0.5, 0.5])  # line, plane
+VARIANCES = ([1.0], [1.0, 1.0])  # tangent variances of each component, in x₀ units
+OFFSET = 1.5
+CHECKPOINTS = (3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.001)
+CS = (0.25, 0.5, 0.75)
+T_START, T_MIN = 5.0, 1e-3
 _PLANTED_LINE_WEIGHT = 0.9  # control: the line's weight in the prediction
-_ZERO_FRACTION, _MEAN_TOL, _STD_TOL = 0.99, 0.1, 0.05  # the note's T-A4 tolerances
+ZERO_FRACTION, _MEAN_TOL, _STD_TOL = 0.99, 0.1, 0.05  # the note's T-A4 tolerances
 _STEP_MARGIN = 1.5  # a checkpoint is "at a step" when (1/c − 1)σ_t² is within this factor of a λ_j
 _D2_RHO = 0.1
 _D2_EPS = 0.1  # D2 absolute threshold, in x₀ variance units (× a_t² in x_t units)
 _D3_FRACTION = 0.9
 #: The labels of this module's readings in the report's sensitivity table (compare.readings).
-_READING_LABEL = {
+READING_LABEL = {
     f"D2 ρ={_D2_RHO}": "D2 relative",
     f"D2 ε={_D2_EPS}·a_t²": "D2 absolute",
     f"D3 {_D3_FRACTION:.0%}": "D3",
@@ -59,40 +59,52 @@ _READING_LABEL = {
 _CD_POINTS = 16  # chain states per checkpoint for the chain-rule check
 
 
-def _spec() -> GaussianMixture:
+def mixture_spec() -> GaussianMixture:
     e1, e2 = np.eye(3)[0], np.eye(3)[1]
     line = np.outer(e1, e1)
     return GaussianMixture(
-        _WEIGHTS,
-        [[0.0, 0.0, -_OFFSET], [0.0, 0.0, _OFFSET]],
+        WEIGHTS,
+        [[0.0, 0.0, -OFFSET], [0.0, 0.0, OFFSET]],
         np.stack([line, line + np.outer(e2, e2)]),
     )
 
 
 @measured_once
-def _chain_states(n: int, steps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def exact_chain_states(n: int, steps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Grid times nearest the checkpoints (in log t) and the n chain states there, (7,), (7, n, 3)."""
     rng = np.random.default_rng(seed)
-    ts = geometric_times(_T, _T_MIN, steps)
+    ts = geometric_times(T_START, T_MIN, steps)
     _, path = reverse_euler_maruyama(
-        ou_score(_spec()), prior_sample(n, 3, rng, T=_T), ts, rng, return_trajectory=True
+        ou_score(mixture_spec()),
+        prior_sample(n, 3, rng, T=T_START),
+        ts,
+        rng,
+        return_trajectory=True,
     )
-    idx = [int(np.argmin(np.abs(np.log(ts / t)))) for t in _CHECKPOINTS]
+    idx = [int(np.argmin(np.abs(np.log(ts / t)))) for t in CHECKPOINTS]
     return ts[idx], path[idx]
 
 
-def _nearest_component(x: np.ndarray, t: float) -> np.ndarray:
+def predicted_split(weights: np.ndarray) -> tuple[float, float]:
+    """Mean Σπ_k k_k and std √(Σπ_k k_k² − mean²) of d_loc once every chain has reached a
+    component, k_k the dimension of component k and π_k its weight."""
+    dims = np.array([len(v) for v in VARIANCES])
+    mean = float(weights @ dims)
+    return mean, float(np.sqrt(weights @ dims**2 - mean**2))
+
+
+def nearest_component(x: np.ndarray, t: float) -> np.ndarray:
     """0 (line) or 1 (plane): the component whose support, scaled by a_t to x_t units, is nearer."""
     a = float(ou_a(t))
-    d_line = np.hypot(x[:, 1], x[:, 2] + a * _OFFSET)
-    d_plane = np.abs(x[:, 2] - a * _OFFSET)
+    d_line = np.hypot(x[:, 1], x[:, 2] + a * OFFSET)
+    d_plane = np.abs(x[:, 2] - a * OFFSET)
     return (d_plane < d_line).astype(int)
 
 
-def _readings(sv: np.ndarray, t: float) -> dict[str, np.ndarray]:
+def chain_readings(sv: np.ndarray, t: float) -> dict[str, np.ndarray]:
     """d_loc per chain under every reading of paper000 §2.2, in x_t units (σ = √v_t)."""
     sigma = float(np.sqrt(ou_v(t)))
-    out = {f"D1 c={c}": local_dimension_d1(sv, sigma, c) for c in _CS}
+    out = {f"D1 c={c}": local_dimension_d1(sv, sigma, c) for c in CS}
     out[f"D2 ρ={_D2_RHO}"] = local_dimension_d2(sv, sigma, rho=_D2_RHO)
     out[f"D2 ε={_D2_EPS}·a_t²"] = local_dimension_d2(sv, sigma, eps_abs=_D2_EPS * ou_a(t) ** 2)
     out[f"D3 {_D3_FRACTION:.0%}"] = local_dimension_d3(sv, sigma, _D3_FRACTION)
@@ -108,20 +120,20 @@ def _staircase(t: float, c: float, *, x0_units: bool = True) -> np.ndarray:
     ``x0_units=False`` the x_t-unit noise v_t is (wrongly) compared with the x₀-unit λ_j.
     """
     sigma = float(np.sqrt(ou_v(t)) / (ou_a(t) if x0_units else 1.0))
-    return np.array([int(local_dimension(lam, sigma, c)) for lam in _VARIANCES])
+    return np.array([int(local_dimension(lam, sigma, c)) for lam in VARIANCES])
 
 
 def _at_step(t: float, c: float) -> bool:
     """Whether (1/c − 1)σ_t² lies within a factor _STEP_MARGIN of some component variance."""
     level = (1.0 / c - 1.0) * float(ou_v(t) / ou_a(t) ** 2)
-    lams = np.concatenate([np.asarray(v, float) for v in _VARIANCES])
+    lams = np.concatenate([np.asarray(v, float) for v in VARIANCES])
     return bool(np.any(np.abs(np.log(level / lams)) < np.log(_STEP_MARGIN)))
 
 
 def _checkpoint_checks(d: np.ndarray, t: float, pred_mean: float, pred_std: float) -> list:
     """The note's T-A4 checks on the d_loc of every chain at the nominal checkpoint t (none between)."""
     if t >= 1.0:
-        return [check(f"P(d_loc=0) at t={t:g}", float(np.mean(d == 0)), ">=", _ZERO_FRACTION)]
+        return [check(f"P(d_loc=0) at t={t:g}", float(np.mean(d == 0)), ">=", ZERO_FRACTION)]
     if t > 0.03:
         return []
     mean_band = (pred_mean - _MEAN_TOL, pred_mean + _MEAN_TOL)
@@ -130,6 +142,61 @@ def _checkpoint_checks(d: np.ndarray, t: float, pred_mean: float, pred_std: floa
         check(f"mean d_loc at t={t:g}", float(d.mean()), "in", mean_band),
         check(f"std d_loc at t={t:g}", float(d.std()), "in", std_band),
     ]
+
+
+def sensitivity(readings: list[dict], checkpoints, checks_at) -> tuple[dict, dict, dict]:
+    """The sensitivity table of d_loc along the chains under every reading, and its verdicts.
+
+    ``readings[k]`` maps each reading to the d_loc of every chain at ``checkpoints[k]``;
+    ``checks_at(d, t)`` lists the checks the note makes on d_loc at the nominal checkpoint t (none:
+    no prediction there, verdict "—"). Returns the table reading → checkpoint → mean, std and
+    verdict, whether the verdict at each judged checkpoint is robust across readings, and one
+    verdict per reading for the report (:data:`READING_LABEL`; every judged checkpoint holds).
+    """
+
+    def verdict(d: np.ndarray, t: float) -> str:
+        held = [c.held for c in checks_at(d, t)]
+        return "—" if not held else "pass" if all(held) else "fail"
+
+    labels = list(readings[0])
+    table = {
+        r: {
+            f"t={t:g}": {
+                "mean": float(d[r].mean()),
+                "std": float(d[r].std()),
+                "verdict": verdict(d[r], t),
+            }
+            for t, d in zip(checkpoints, readings, strict=True)
+        }
+        for r in labels
+    }
+    robust = {}
+    for t in checkpoints:
+        key = f"t={t:g}"
+        verdicts = {r: table[r][key]["verdict"] for r in labels}
+        if verdicts[labels[0]] == "—":
+            continue
+        passing = [r for r, v in verdicts.items() if v == "pass"]
+        robust[key] = (
+            "robust (every reading agrees)"
+            if len(set(verdicts.values())) == 1
+            else f"depends on the reading (pass under: {', '.join(passing) or 'none'})"
+        )
+    overall = {}
+    for r in labels:
+        judged = [v["verdict"] for v in table[r].values() if v["verdict"] != "—"]
+        overall[READING_LABEL.get(r, r)] = "pass" if all(v == "pass" for v in judged) else "fail"
+    return table, robust, overall
+
+
+def fraction_axis(ax, title: str) -> None:
+    """The axes of a fraction-of-chains panel: log OU time, sampling running left to right."""
+    ax.set_xscale("log")
+    ax.invert_xaxis()
+    ax.set_xlabel("OU time t (sampling runs →)")
+    ax.set_ylabel("fraction of chains")
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="center right")
 
 
 def _draw_chains(fig, data):
@@ -165,12 +232,7 @@ def _draw_chains(fig, data):
         )
         ax2.axhline(data["weights"][k], ls="--", color=color, lw=0.8)
     ax2.plot(t, data["frac_0"], "-o", ms=3, color=PALETTE["theory"], label="d_loc = 0")
-    ax2.set_xscale("log")
-    ax2.invert_xaxis()
-    ax2.set_xlabel("OU time t (sampling runs →)")
-    ax2.set_ylabel("fraction of chains")
-    ax2.set_title("Fraction of chains (D1, c = 1/2); dashed: weights")
-    ax2.legend(fontsize=7, loc="center right")
+    fraction_axis(ax2, "Fraction of chains (D1, c = 1/2); dashed: weights")
     fig.tight_layout()
 
 
@@ -195,77 +257,47 @@ def local_dimension_along_chains(ctx: Context) -> Outcome:
     # the note's setup at both profiles: 400 chains × 1 500 steps take about 1 s
     n = ctx.profile.pick(quick=400, full=400)
     steps = ctx.profile.pick(quick=1_500, full=1_500)
-    t_grid, states = _chain_states(n, steps, ctx.seed)
-    spec = _spec()
+    t_grid, states = exact_chain_states(n, steps, ctx.seed)
+    spec = mixture_spec()
     jac_fn, score_fn = ou_jacobian(spec), ou_score(spec)
 
-    weights = _WEIGHTS.copy()
+    weights = WEIGHTS.copy()
     if ctx.control:  # the planted fault: the line's weight in the prediction
         weights = np.array([_PLANTED_LINE_WEIGHT, 1.0 - _PLANTED_LINE_WEIGHT])
-    dims = np.array([len(v) for v in _VARIANCES])
-    pred_mean = float(weights @ dims)
-    pred_std = float(np.sqrt(weights @ dims**2 - pred_mean**2))
+    pred_mean, pred_std = predicted_split(weights)
 
     per_t = []
-    for t_nominal, t, x in zip(_CHECKPOINTS, t_grid, states, strict=True):
+    for t_nominal, t, x in zip(CHECKPOINTS, t_grid, states, strict=True):
         t = float(t)  # the grid time: the chain state, the Jacobian and the staircase all use it
         jac = jac_fn(x, t)
         _, sv, vh = np.linalg.svd(jac)
         sub = x[:_CD_POINTS]
         h = 1e-5 * float(np.sqrt(ou_v(t)))  # small against √v_t, the scale the field varies on
         fd = central_difference_jacobian(score_fn, sub, t, h=h)
-        near = _nearest_component(x, t)
+        near = nearest_component(x, t)
         per_t.append(
             {
                 "t": t,
                 "t_nominal": t_nominal,  # the checkpoint: which prediction applies, and the label
-                "d": _readings(sv, t),
+                "d": chain_readings(sv, t),
                 "near": near,
                 "asym": float(np.max(antisymmetry_ratio(jac))),
                 "cd": max_relative_error(jac[:_CD_POINTS], fd),
-                "stair": {c: _staircase(t, c)[near] for c in _CS},
+                "stair": {c: _staircase(t, c)[near] for c in CS},
                 "vh": vh,
                 "x3": x[:, 2] / float(ou_a(t)),  # in x₀ units: ±1.5 on the components
                 "stair_x_t": _staircase(t, 0.5, x0_units=False)[near],
-                "at_step": {c: _at_step(t, c) for c in _CS},
+                "at_step": {c: _at_step(t, c) for c in CS},
             }
         )
 
     # the sensitivity table: reading × checkpoint → mean, std, verdict
-    def verdict(d: np.ndarray, t: float) -> str:  # t: the nominal checkpoint
-        held = [c.held for c in _checkpoint_checks(d, t, pred_mean, pred_std)]
-        return "—" if not held else "pass" if all(held) else "fail"
-
-    readings = list(per_t[0]["d"])
-    table = {
-        r: {
-            f"t={p['t_nominal']:g}": {
-                "mean": float(p["d"][r].mean()),
-                "std": float(p["d"][r].std()),
-                "verdict": verdict(p["d"][r], p["t_nominal"]),
-            }
-            for p in per_t
-        }
-        for r in readings
-    }
-    robust = {}
-    for p in per_t:
-        key = f"t={p['t_nominal']:g}"
-        verdicts = {r: table[r][key]["verdict"] for r in readings}
-        if verdicts[readings[0]] == "—":
-            continue
-        passing = [r for r, v in verdicts.items() if v == "pass"]
-        robust[key] = (
-            "robust (every reading agrees)"
-            if len(set(verdicts.values())) == 1
-            else f"depends on the reading (pass under: {', '.join(passing) or 'none'})"
-        )
-
-    # one verdict per reading for the report's sensitivity table: every checkpoint it judges holds
-    overall = {}
-    for r in readings:
-        judged = [v["verdict"] for v in table[r].values() if v["verdict"] != "—"]
-        overall[_READING_LABEL.get(r, r)] = "pass" if all(v == "pass" for v in judged) else "fail"
+    table, robust, overall = sensitivity(
+        [p["d"] for p in per_t],
+        CHECKPOINTS,
+        lambda d, t: _checkpoint_checks(d, t, pred_mean, pred_std),
+    )
+    readings = list(table)
 
     primary = "D1 c=0.5"
     final = per_t[-1]
@@ -276,7 +308,7 @@ def local_dimension_along_chains(ctx: Context) -> Outcome:
         checks += _checkpoint_checks(p["d"][primary], p["t_nominal"], pred_mean, pred_std)
     stair_agree = {}
     for p in per_t:
-        for c in _CS:
+        for c in CS:
             if not p["at_step"][c]:
                 stair_agree[(c, p["t_nominal"])] = float(
                     np.mean(p["d"][f"D1 c={c}"] == p["stair"][c])
@@ -285,7 +317,7 @@ def local_dimension_along_chains(ctx: Context) -> Outcome:
     # the counted right singular vector with the largest v_t s_i (the last to cross c)
     extra_e3 = {}
     for p in per_t:
-        for c in _CS:
+        for c in CS:
             d = p["d"][f"D1 c={c}"]
             over = np.flatnonzero(d > p["stair"][c])
             if (c, p["t_nominal"]) in stair_agree and over.size:
@@ -321,15 +353,15 @@ def local_dimension_along_chains(ctx: Context) -> Outcome:
                 "mean": {r: [float(p["d"][r].mean()) for p in per_t] for r in readings},
                 "std": {r: [float(p["d"][r].std()) for p in per_t] for r in readings},
                 **{f"frac_{k}": [float(np.mean(d == k)) for d in d_primary] for k in (0, 1, 2)},
-                "weights": _WEIGHTS,
+                "weights": WEIGHTS,
                 "predicted_mean": pred_mean,
                 "n_chains": n,
             },
             config={
                 "chains": n,
                 "steps": steps,
-                "T": _T,
-                "t_min": _T_MIN,
+                "T": T_START,
+                "t_min": T_MIN,
                 "grid": "geometric",
                 "checkpoints (grid times)": t_grid,
                 "readings": readings,
@@ -371,8 +403,8 @@ def local_dimension_along_chains(ctx: Context) -> Outcome:
         },
         checks=checks,
         readings=overall,
-        notes=f"{n} chains, {steps} reverse Euler–Maruyama steps on a geometric grid {_T} → {_T_MIN} "
-        f"(prior N(0, v_T I)); checkpoints are the grid times nearest {list(_CHECKPOINTS)}: "
+        notes=f"{n} chains, {steps} reverse Euler–Maruyama steps on a geometric grid {T_START} → {T_MIN} "
+        f"(prior N(0, v_T I)); checkpoints are the grid times nearest {list(CHECKPOINTS)}: "
         f"{', '.join(f'{t:.4g}' for t in t_grid)}. Judged on D1 in VP form #{{i : v_t s_i < 1/2}} "
         "with the exact mixture Jacobian in x_t units, J_t(x) = a_t⁻² J^VE(x/a_t, σ_t), σ_t = √v_t/a_t "
         f"(checked against central differences of ou_score at {_CD_POINTS} states per checkpoint, "

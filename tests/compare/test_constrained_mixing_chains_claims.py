@@ -36,7 +36,7 @@ def test_component_staircase_matches_the_single_component_jacobian(t, c):
         pytest.skip("at a step of the staircase")
     x = np.random.default_rng(1).normal(size=(5, 3))
     measured = []
-    for lam in cmc._VARIANCES:
+    for lam in cmc.VARIANCES:
         spec = LinearGaussian(np.array(lam), 3)  # no offset: the Jacobian does not depend on it
         sv = np.linalg.svd(ou_jacobian(spec)(x, t), compute_uv=False)
         d = local_dimension_d1(sv, np.sqrt(ou_v(t)), c)

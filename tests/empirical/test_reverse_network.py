@@ -43,3 +43,23 @@ def test_bad_input(model):
         reverse_euler_maruyama_network(model, np.zeros((4, 2)), ts, rng, alpha=-1)
     with pytest.raises(TypeError, match="rng"):
         reverse_euler_maruyama_network(model, np.zeros((4, 2)), ts, 0)
+
+
+def test_trajectory_matches_the_numpy_sampler(model):
+    """Every grid time's states, x_init first, against the NumPy sampler's on the same noise."""
+    ts = geometric_times(2.0, 1e-3, 200)
+    x = np.random.default_rng(4).standard_normal((32, 2))
+    _, ref_path = reverse_euler_maruyama(
+        ou_score(model), x, ts, np.random.default_rng(5), return_trajectory=True
+    )
+    y, path = reverse_euler_maruyama_network(
+        model, x, ts, np.random.default_rng(5), return_trajectory=True
+    )
+    assert path.shape == (ts.size, 32, 2)
+    np.testing.assert_array_equal(path[0], x)
+    np.testing.assert_array_equal(path[-1], y)
+    scale = np.max(np.abs(ref_path), axis=(1, 2))
+    assert np.all(np.max(np.abs(path - ref_path), axis=(1, 2)) < 1e-3 * scale)
+    # the final state is the one the sampler returns without the trajectory
+    alone = reverse_euler_maruyama_network(model, x, ts, np.random.default_rng(5))
+    np.testing.assert_allclose(alone, y, rtol=0, atol=1e-6)
