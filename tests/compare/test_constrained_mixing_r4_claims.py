@@ -10,6 +10,7 @@ from compare.claim import Context
 from compare.claims import constrained_mixing_r4 as r4
 from compare.registry import select
 from compare.runner import make_profile
+from compare.style import save_figure
 from empirical.metrics import block_antisymmetry, nonconservativeness_n1
 from empirical.models import NetworkConfig
 from empirical.training import TrainingConfig
@@ -146,3 +147,13 @@ def test_trained_claim_fails_with_the_conservative_network_in_place(
     free = judged.measured["per σ"]["σ=0.05"]["free, seed 0"]
     conservative = judged.measured["per σ"]["σ=0.05"]["conservative, seed 0"]
     assert free["a_TT median"] > 1e-3 > conservative["a_TT median"]
+    png = save_figure(
+        judged.figures[0],
+        "constrained_mixing",
+        tmp_path / "figures",
+        seed=0,
+        profile="quick",
+        claim="constrained_mixing.r4_trained_blocks",
+        verdict=judged.verdict,
+    )
+    assert png.stat().st_size > 0 and png.with_suffix(".json").exists()
