@@ -29,6 +29,7 @@ _CLAIM_MODULES = (
     "constrained_mixing_chains",
     "constrained_mixing_surface",
     "constrained_mixing_chains_trained",
+    "constrained_mixing_r4",
     "spectral_gaps",
     "manifold_detection",
     "manifold_detection_trained",
