@@ -421,7 +421,9 @@ _NOTES_DLOC = (
     "noise-normalised threshold readings (D1), not for every reading. "
     "A-C2 as the note states it: std across chains at σ* above that at σ = 20; at σ = 20 every "
     "chain has d_loc = 0 under D1 (the largest data variance, 2.8, is far below σ²), so this "
-    "check says the chains spread at all. N1 and ‖A‖/‖J‖ are reported, not judged (A-C3 is judged "
+    "check says the chains spread at all. The recipe seed (seed + 1, reported, not judged) gave "
+    "σ* = 0.0198, a rise of 48.5 directions (0 → 48.5), no drop, and std 0.95 at σ* against 0 at "
+    "σ = 20. N1 and ‖A‖/‖J‖ are reported, not judged (A-C3 is judged "
     "on R1)."
 )
 
