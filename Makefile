@@ -10,7 +10,7 @@ PAPERS := constrained_mixing spectral_gaps manifold_detection rate_separation sc
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,digits]'
 	touch $@
 
 venv: $(STAMP)
