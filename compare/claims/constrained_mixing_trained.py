@@ -12,7 +12,8 @@ weights (:mod:`empirical.network_float64`): the score, its Jacobian by forward-m
 the energy network the Hessian of the energy), and the circulation on small circles. The paper's
 metrics could not be read; every verdict is given under the note's readings N1–N4 (§2.3 [R]) as a
 table reading → value → threshold → verdict in ``measured``, and per reading in
-``Outcome.readings``.
+``Outcome.readings`` (decided by the reading's judged rows where it has any, else by its reported
+rows).
 
 Trained claims are judged at ``full`` (30 000 training steps) on the seed ``ctx.seed``; at
 ``quick`` (2 000 steps) they are inconclusive, with every check computed. Seeds ctx.seed + 1, + 2
@@ -72,8 +73,12 @@ def _trainings(ctx: Context):
 
 
 def _reading_table(ctx: Context, readings: dict) -> dict[str, str]:
-    """The verdict per reading: inconclusive where the run is not judged (quick, not control)."""
+    """The verdict per reading (N1–N4, by the rows' first words): decided by the reading's judged
+    rows where it has any, else by its reported rows; inconclusive where the run is not judged
+    (quick, not under control)."""
+    judged = {k: v for k, v in readings.items() if not k.endswith("[reported]")}
     verdicts = cms._reading_verdicts(readings)
+    verdicts.update(cms._reading_verdicts(judged))
     if unjudged_at_quick(ctx, "x"):
         return dict.fromkeys(verdicts, "inconclusive")
     return verdicts
@@ -148,6 +153,9 @@ def _outcome(ctx: Context, checks: list, readings: dict, notes: str, **fields) -
     failed checks named at the end of the notes."""
     failed = [c.name for c in checks if not c.held]
     return Outcome(
+        checks=checks,
+        readings=_reading_table(ctx, readings),
+        inconclusive=unjudged_at_quick(ctx, f"training ({r1.recipe(ctx)[1].steps} steps)"),
         notes=notes + (" Failed: " + ", ".join(failed) if failed else ""),
         **fields,
     )
