@@ -31,6 +31,7 @@ _CLAIM_MODULES = (
     "constrained_mixing_chains_trained",
     "constrained_mixing_r4",
     "constrained_mixing_digits",
+    "constrained_mixing_trained",
     "spectral_gaps",
     "manifold_detection",
     "manifold_detection_trained",

@@ -21,12 +21,19 @@ import numbers
 
 import numpy as np
 
-from theory._validation import as_sigma, check_finite, check_positive, check_probability
+from theory._validation import (
+    as_sigma,
+    check_finite,
+    check_positive,
+    check_probability,
+    check_scalar,
+)
 
 __all__ = [
     "ORTHONORMAL_ATOL",
     "antisymmetry_ratio",
     "block_antisymmetry",
+    "circulation",
     "local_dimension_d1",
     "local_dimension_d2",
     "local_dimension_d3",
@@ -423,6 +430,67 @@ def block_antisymmetry(J, tangent_basis) -> dict[str, np.ndarray]:
         a_nn = _ratio(_fro(_transpose(q_n) @ a_part @ q_n), s_nn, "‖Q_NᵀSQ_N‖_F")
     a_tn = _ratio(np.sqrt(2.0) * _fro(_transpose(q_t) @ a_part @ q_n), s_nn, "‖Q_NᵀSQ_N‖_F")
     return {"a_TT": a_tt, "a_NN": a_nn, "a_TN": a_tn, "a": antisymmetry_ratio(jac)}
+
+
+def circulation(field, x0, e_a, e_b, radius: float, n_points: int = 64) -> np.ndarray:
+    r"""Circulation N3 of a vector field on small circles: :math:`\oint g\cdot dl / (2\pi r^2)`.
+
+    Arguments
+    ---------
+    field : callable taking (m, d) points to the (m, d) field values there (e.g.
+        ``lambda p: score(p, sigma)``); it is called once, on the n·``n_points`` circle points in
+        circle-major order (rows i·n_points … (i + 1)·n_points − 1 belong to circle i).
+    x0 : (n, d) — the circles' centres.
+    e_a, e_b : (n, d) — per circle an orthonormal pair spanning the circle's plane.
+    radius : r > 0.
+    n_points : int ≥ 3 — points of the trapezoid rule (64 in paper000 T-A7).
+
+    Returns
+    -------
+    (n,) array.
+
+    Notes
+    -----
+    On :math:`x_0 + r(\cos\theta\, e_a + \sin\theta\, e_b)`, with
+    :math:`\theta_j = 2\pi j/m` and tangent :math:`t_j = -\sin\theta_j e_a + \cos\theta_j e_b`,
+
+    .. math:: C = \frac{1}{2\pi r^2}\oint g\cdot dl
+              \approx \frac{1}{m r}\sum_{j=0}^{m-1} g(x_0 + r(\cos\theta_j e_a
+              + \sin\theta_j e_b))\cdot t_j .
+
+    For a linear field :math:`g(x) = g_0 + J(x - x_0)`, :math:`C = e_b^\top A e_a` exactly
+    (:math:`A = (J - J^\top)/2`) for every m ≥ 3; for a gradient field C = 0 up to the rule's
+    error, which decays exponentially in m for a smooth field (the integrand is periodic). By
+    Stokes, C is the mean of :math:`e_b^\top A e_a` over the disc, so it differs from its value at
+    the centre by O(r²). Source: paper000 §2.3 rule N3 and T-A7, a reconstructed reading [R].
+    """
+    centres = check_finite("x0", x0)
+    if centres.ndim != 2 or centres.shape[1] < 2:
+        raise ValueError(f"x0 must have shape (n, d) with d >= 2 (got {centres.shape})")
+    n, d = centres.shape
+    pair = []
+    for name, value in (("e_a", e_a), ("e_b", e_b)):
+        e = check_finite(name, value)
+        if e.shape != (n, d):
+            raise ValueError(f"{name} must have the shape of x0 {(n, d)} (got {e.shape})")
+        pair.append(e)
+    basis = _basis("e_a, e_b", np.stack(pair, axis=-1), d, n, max_cols=d)
+    r = check_scalar("radius", radius, positive=True)
+    m = _int_in_range("n_points", n_points, 3, 1_000_000)
+    theta = 2 * np.pi * np.arange(m) / m
+    radial = (
+        np.cos(theta)[:, None, None] * basis[..., 0] + np.sin(theta)[:, None, None] * basis[..., 1]
+    )
+    along = (
+        -np.sin(theta)[:, None, None] * basis[..., 0] + np.cos(theta)[:, None, None] * basis[..., 1]
+    )
+    radial, along = np.swapaxes(radial, 0, 1), np.swapaxes(along, 0, 1)  # (n, m, d)
+    pts = (centres[:, None, :] + r * radial).reshape(n * m, d)
+    g = np.asarray(field(pts), dtype=np.float64)
+    if g.shape != (n * m, d):
+        raise ValueError(f"field must return shape {(n * m, d)} (got {g.shape})")
+    g = check_finite("field values", g)
+    return np.sum(g.reshape(n, m, d) * along, axis=(1, 2)) / (m * r)
 
 
 def normal_projection_error(score_values, x, sigma, projection, normal_basis) -> np.ndarray:

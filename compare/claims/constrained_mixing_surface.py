@@ -19,6 +19,7 @@ from compare.registry import claim
 from empirical.data import sample
 from empirical.metrics import (
     block_antisymmetry,
+    circulation,
     local_dimension_d1,
     nonconservativeness_n1,
     normal_alignment,
@@ -76,10 +77,10 @@ def _reading_verdicts(readings: dict[str, dict]) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-@measured_once(kept=16)
-def _near_points(surface_name: str, sigma: float, n: int, seed: int):
-    """x = P + ρν at n data points P of the surface, |ρ| ~ U[0.5σ, 2σ] with a random sign, and the
-    exact field there: (x, P, ν, Q_T, ρ, score, Jacobian)."""
+def _near_geometry(surface_name: str, sigma: float, n: int, seed: int):
+    """x = P + ρν at n data points P of the surface, |ρ| ~ U[0.5σ, 2σ] with a random sign:
+    (x, P, ν, Q_T, ρ), the foot P known by construction (the nearest point while |ρ| is below
+    the reach, 1/(Af²) ≈ 1.5 on the curved surface)."""
     surface = _SURFACES[surface_name]
     rng = np.random.default_rng(seed)
     foot = sample(surface, n, rng)
@@ -87,8 +88,16 @@ def _near_points(surface_name: str, sigma: float, n: int, seed: int):
     nu = surface.unit_normal(u)
     rho = sigma * rng.uniform(*_RHO_RANGE, n) * rng.choice([-1.0, 1.0], n)
     x = foot + rho[:, None] * nu
-    score, jac = surface.fields(x, sigma)
-    return x, foot, nu, surface.tangent_basis(u), rho, score, jac
+    return x, foot, nu, surface.tangent_basis(u), rho
+
+
+@measured_once(kept=16)
+def _near_points(surface_name: str, sigma: float, n: int, seed: int):
+    """The points of :func:`_near_geometry` and the exact field there: (x, P, ν, Q_T, ρ, score,
+    Jacobian)."""
+    x, foot, nu, q_t, rho = _near_geometry(surface_name, sigma, n, seed)
+    score, jac = _SURFACES[surface_name].fields(x, sigma)
+    return x, foot, nu, q_t, rho, score, jac
 
 
 def _overlaps(jac: np.ndarray, q_t: np.ndarray) -> dict[str, np.ndarray]:
@@ -253,21 +262,11 @@ def surface_normal_projection(ctx: Context) -> Outcome:
 
 
 def _circulation(surface: GraphSurface, x0, q_t, sigma):
-    """∮ g·dl / (2πr²) on the circle x₀ + r(cos θ e_a + sin θ e_b), 64-point trapezoid rule.
-
-    e_a, e_b are the columns of ``q_t`` (per point).
-    """
-    theta = 2 * np.pi * np.arange(_CIRCLE_N) / _CIRCLE_N
-    e_a, e_b = q_t[:, :, 0], q_t[:, :, 1]
-    radial = (
-        np.cos(theta)[None, :, None] * e_a[:, None] + np.sin(theta)[None, :, None] * e_b[:, None]
+    """∮ g·dl / (2πr²) of the exact field on the circles x₀ + r(cos θ e_a + sin θ e_b), 64-point
+    trapezoid rule (:func:`empirical.metrics.circulation`); e_a, e_b the columns of ``q_t``."""
+    return circulation(
+        lambda p: surface.score(p, sigma), x0, q_t[:, :, 0], q_t[:, :, 1], _CIRCLE_R, _CIRCLE_N
     )
-    along = (
-        -np.sin(theta)[None, :, None] * e_a[:, None] + np.cos(theta)[None, :, None] * e_b[:, None]
-    )
-    pts = x0[:, None, :] + _CIRCLE_R * radial  # (n, 64, 3)
-    g = surface.score(pts.reshape(-1, 3), sigma).reshape(pts.shape)
-    return np.sum(g * along, axis=(1, 2)) / (_CIRCLE_N * _CIRCLE_R)
 
 
 @measured_once

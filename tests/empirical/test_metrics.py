@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from empirical.metrics import (
     antisymmetry_ratio,
     block_antisymmetry,
+    circulation,
     local_dimension_d1,
     local_dimension_d2,
     local_dimension_d3,
@@ -504,3 +505,88 @@ class TestTangentFeatures:
     def test_bad_k_raises(self, k, rng):
         with pytest.raises(ValueError, match=r"^k "):
             tangent_features(rng.standard_normal((2, 5, 5)), k)
+
+
+class TestCirculation:
+    """N3 on circles: exact for linear fields (the trapezoid rule integrates cos² and sin²
+    exactly for n ≥ 3), zero for a gradient field."""
+
+    @pytest.mark.parametrize("n_points", [3, 8, 64])
+    def test_linear_rotation_gives_omega(self, n_points, rng):
+        n, d = 5, 4
+        x0 = rng.standard_normal((n, d))
+        q = np.linalg.qr(rng.standard_normal((n, d, 2)))[0]
+        e_a, e_b = q[:, :, 0], q[:, :, 1]
+        omega = rng.uniform(-2, 2, n)
+
+        def field(p):  # ω(e_b e_aᵀ − e_a e_bᵀ)(p − x₀) + a constant, per circle
+            delta = p.reshape(n, n_points, d) - x0[:, None]
+            da = np.einsum("nmi,ni->nm", delta, e_a)
+            db = np.einsum("nmi,ni->nm", delta, e_b)
+            rot = omega[:, None, None] * (
+                e_b[:, None] * da[..., None] - e_a[:, None] * db[..., None]
+            )
+            return (rot + 3.0).reshape(-1, d)
+
+        c = circulation(field, x0, e_a, e_b, 0.05, n_points)
+        np.testing.assert_allclose(c, omega, rtol=1e-12, atol=1e-13)
+
+    def test_linear_field_gives_antisymmetric_part(self, rng):
+        d = 3
+        jac = rng.standard_normal((d, d))
+        x0 = rng.standard_normal((6, d))
+        q = np.linalg.qr(rng.standard_normal((6, d, 2)))[0]
+        c = circulation(lambda p: p @ jac.T + 1.0, x0, q[:, :, 0], q[:, :, 1], 0.3, 16)
+        anti = 0.5 * (jac - jac.T)
+        np.testing.assert_allclose(
+            c, np.einsum("ni,ij,nj->n", q[:, :, 1], anti, q[:, :, 0]), atol=1e-13
+        )
+
+    def test_gradient_field_has_none(self, rng):
+        x0 = rng.standard_normal((4, 3))
+        q = np.linalg.qr(rng.standard_normal((4, 3, 2)))[0]
+
+        def grad(p):  # ∇ of sin(x₁x₂) + x₃³
+            return np.stack(
+                [
+                    p[:, 1] * np.cos(p[:, 0] * p[:, 1]),
+                    p[:, 0] * np.cos(p[:, 0] * p[:, 1]),
+                    3 * p[:, 2] ** 2,
+                ],
+                axis=1,
+            )
+
+        c = circulation(grad, x0, q[:, :, 0], q[:, :, 1], 0.1, 64)
+        assert np.max(np.abs(c)) < 1e-12
+        swirl = circulation(
+            lambda p: grad(p) + np.stack([-p[:, 1], p[:, 0], 0 * p[:, 2]], 1),
+            x0,
+            q[:, :, 0],
+            q[:, :, 1],
+            0.1,
+            64,
+        )
+        assert np.min(np.abs(swirl)) > 1e-3  # a curl is seen
+
+    @pytest.mark.parametrize(
+        ("kwargs", "match"),
+        [
+            ({"radius": 0.0}, "^radius"),
+            ({"n_points": 2}, "^n_points"),
+            ({"e_b": np.array([[1.0, 0.0, 0.0]])}, "orthonormal"),
+            ({"e_a": np.ones((2, 3))}, "^e_a"),
+            ({"field": lambda p: p[:, :2]}, "^field"),
+        ],
+    )
+    def test_bad_input_raises(self, kwargs, match):
+        args = {
+            "field": lambda p: p,
+            "x0": np.zeros((1, 3)),
+            "e_a": np.array([[1.0, 0.0, 0.0]]),
+            "e_b": np.array([[0.0, 1.0, 0.0]]),
+            "radius": 0.1,
+            "n_points": 8,
+        }
+        args.update(kwargs)
+        with pytest.raises(ValueError, match=match):
+            circulation(**args)
