@@ -94,10 +94,9 @@ def test_r1_baseline_is_the_shared_recipe_and_shares_its_training(tmp_path):
     ctx = _ctx("full", tmp_path)
     base = {v.name: v for v in cc.variants(ctx)}
     assert (base["R1"].network, base["R1"].training) == r1.recipe(ctx, "edm")
-    assert (
-        base["conservative (R1 recipe)"].network,
-        base["conservative (R1 recipe)"].training,
-    ) == (r1.recipe(ctx, "conservative"))
+    cons = base[cc.CONSERVATIVE]
+    assert (cons.network, cons.training) == r1.recipe(cc._quick(ctx), "conservative")
+    assert cons.training.steps == 2_000 and cons.seeds == (ctx.seed + 1,)
     shared = {t.args for t in r1.trainings(ctx, (("curved", "edm"),), all_seeds=True)}
     mine = {t.args for t in cc._trainings(ctx) if "R1, seed" in t.label}
     assert mine and mine <= shared
@@ -154,7 +153,7 @@ class _StandIn:
 
 
 #: a_TT planted per variant (the study's picture: width moves it most)
-_LEVELS = {"R1": 0.05, "Gaussian (R1 recipe)": 0.005, "conservative (R1 recipe)": 0.0}
+_LEVELS = {"R1": 0.05, "Gaussian (R1 recipe)": 0.005, cc.CONSERVATIVE: 0.0}
 
 
 def _stand_in_model(variant, seed, ctx):
