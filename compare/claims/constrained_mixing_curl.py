@@ -408,45 +408,57 @@ _FACTOR_LABELS = {
 
 
 def _draw_curl_size(fig, data):
-    fig.set_size_inches(13, 3.4)
+    fig.set_size_inches(13, 3.8)
     axes = fig.subplots(1, 4, sharey=True)
     for ax, factor in zip(axes, _FACTOR_LABELS, strict=True):
         e = data["factors"].get(factor)
+        r1_level = data["r1"]["level"][factor]
+        ticks = [r1_level]
         if e is not None:
-            for level, values in zip(e["levels"], e["a_TT per seed"], strict=True):
+            ticks = sorted({*e["levels"], r1_level})
+            for j, (level, values) in enumerate(zip(e["levels"], e["a_TT per seed"], strict=True)):
                 ax.scatter(
                     [level] * len(values),
                     values,
                     s=22,
                     color=PALETTE["trained"],
-                    label=f"seeds ({CENTRE})" if level == e["levels"][0] else None,
+                    label=f"seeds, one factor varied at {CENTRE_STEPS // 1000}k steps"
+                    if j == 0
+                    else None,
                 )
             ax.plot(e["levels"], e["a_TT seed mean"], color=PALETTE["trained"], lw=0.8, alpha=0.6)
-        r1_level = data["r1"]["level"][factor]
         ax.scatter(
             [r1_level] * len(data["r1"]["a_TT per seed"]),
             data["r1"]["a_TT per seed"],
-            s=60,
+            s=70,
             marker="*",
             color=PALETTE["exact"],
-            label="R1 (30k steps)",
+            label="R1 recipe (30k steps), seeds",
         )
         ax.axhline(
             float(np.mean(data["gaussian"])),
             color=PALETTE["alt"],
             ls="--",
-            label="single Gaussian (R1 recipe)",
+            label="single Gaussian on the plane (R1 recipe), seed mean",
         )
-        ax.axhline(
-            data["conservative floor"],
-            color=PALETTE["theory"],
-            ls=":",
-            label="conservative network (float32 floor)",
-        )
-        ax.set_xscale("log")
+        if data["conservative floor"] > 0:  # an exactly symmetric field has no place on a log axis
+            ax.axhline(
+                data["conservative floor"],
+                color=PALETTE["theory"],
+                ls=":",
+                label="conservative network (float32 floor)",
+            )
+        if factor != "depth":
+            ax.set_xscale("log")
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
         ax.set_yscale("log")
         ax.set_xlabel(_FACTOR_LABELS[factor])
-        ax.set_title(f"a_TT vs {factor}")
+        ax.set_title(f"a_TT against {factor}")
     axes[0].set_ylabel(f"a_TT median at σ = {data['sigma']} (VE)")
-    axes[0].legend(loc="best", fontsize=7)
-    fig.suptitle("In-manifold curl a_TT = ‖A_TT‖/‖S_TT‖ of trained networks, R1 curved surface")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, bbox_to_anchor=(0.5, -0.08))
+    fig.suptitle(
+        "In-manifold curl a_TT = ‖Q_TᵀAQ_T‖/‖Q_TᵀSQ_T‖ of trained networks, R1 curved surface",
+        y=1.02,
+    )
