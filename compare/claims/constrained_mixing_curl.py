@@ -207,44 +207,65 @@ def _at(results, name: str, key: str, sigma: float = SIGMAS[0]) -> list[float]:
 
 
 def _factor_effects(results, by_factor: dict[str, list[tuple[float, str]]]) -> dict[str, dict]:
-    """Per factor: the seed-mean a_TT (σ = 0.05 median) at each level, the largest/smallest ratio,
-    and whether the two levels are apart by more than the seed spread."""
+    """Per factor (levels ascending): the seed-mean a_TT (σ = 0.05 median) at each level, the
+    largest/smallest ratio, the ratio from the lowest to the highest level, and whether those two
+    levels are apart by more than the seed spread."""
     effects = {}
     for factor, levels in by_factor.items():
         values = [_at(results, name, "a_TT median") for _, name in levels]
         means = [float(np.mean(v)) for v in values]
-        lo, hi = int(np.argmin(means)), int(np.argmax(means))
+        first, last = values[0], values[-1]
         effects[factor] = {
             "levels": [lvl for lvl, _ in levels],
             "a_TT per seed": values,
             "a_TT seed mean": means,
-            "largest / smallest": means[hi] / means[lo],
-            "from": levels[lo][0],
-            "to": levels[hi][0],
-            "beyond the seed spread": bool(min(values[hi]) > max(values[lo])),
+            "largest / smallest": max(means) / min(means),
+            "highest level / lowest level": means[-1] / means[0],
+            "beyond the seed spread": bool(min(first) > max(last) or min(last) > max(first)),
         }
     return effects
 
 
-def _what_it_takes(effects, curved, gauss, floor) -> str:
-    """One sentence from the numbers: which factor moves a_TT most, against the references."""
+def _what_it_takes(effects, curved, gauss, floor, absolute) -> str:
+    """One sentence from the numbers: the curl against its references, and how each factor moves it
+    from its lowest to its highest level (``absolute``: the R1/Gaussian ratio of ‖A_TT‖_F)."""
     base = (
         f"at σ = 0.05 the R1 network's median a_TT is {np.mean(curved):.3g} (seeds "
         f"{', '.join(f'{v:.3g}' for v in curved)}), ×{np.mean(curved) / np.mean(gauss):.2g} the "
-        f"Gaussian reference ({np.mean(gauss):.3g}), against {floor:.2g} for the conservative network "
-        "(the float32 floor)"
+        f"single Gaussian's ({np.mean(gauss):.3g}; ×{absolute:.2g} in absolute ‖A_TT‖_F, the "
+        f"Gaussian's tangent curvature being small) and far above the conservative network's float32 "
+        f"floor ({floor:.2g})"
     )
     if not effects:
         return base[0].upper() + base[1:] + "."
+    moves = []
+    for f, e in effects.items():
+        ratio = e["highest level / lowest level"]
+        word = "falls" if ratio < 1 else "rises"
+        spread = "" if e["beyond the seed spread"] else ", within the seed spread"
+        moves.append(
+            f"{word} ×{ratio:.2g} from {f} {e['levels'][0]:g} to {e['levels'][-1]:g}{spread}"
+        )
     top = max(effects, key=lambda f: effects[f]["largest / smallest"])
-    e = effects[top]
-    spread = "beyond" if e["beyond the seed spread"] else "within"
-    others = ", ".join(f"{f} ×{effects[f]['largest / smallest']:.2g}" for f in effects if f != top)
-    return (
-        f"What it takes to see it: {base}; of the factors, {top} moves it most "
-        f"(×{e['largest / smallest']:.2g}, {np.min(e['a_TT seed mean']):.3g} at {e['from']:g} → "
-        f"{np.max(e['a_TT seed mean']):.3g} at {e['to']:g}, {spread} the seed spread; {others})."
-    )
+    falling = [
+        f
+        for f, e in effects.items()
+        if e["highest level / lowest level"] < 1 and e["beyond the seed spread"]
+    ]
+    rising = [
+        f
+        for f, e in effects.items()
+        if e["highest level / lowest level"] > 1 and e["beyond the seed spread"]
+    ]
+    trend = ""
+    if falling:
+        trend = (
+            f"; more {' and more '.join(falling)} make the field more conservative, so the curl is "
+            "seen best in the least-fitted networks"
+        )
+    if rising:
+        trend += f"; more {' and more '.join(rising)} make it larger"
+    return f"What it takes to see it: {base}; a_TT {'; '.join(moves)}; {top} moves it most{trend}."
 
 
 @claim(
@@ -314,8 +335,12 @@ def curl_size(ctx: Context) -> Outcome:
     if ctx.profile.name == "quick":
         by_factor = {}
     effects = _factor_effects(results, by_factor)
-    sentence = _what_it_takes(effects, curved_true, gauss, floor)
-    keys = ("a_TT", "a_TN", "a_TN/‖S_TT‖", "a_TT/a_TN", "nc tangent", "‖A_TT‖_F")
+    absolute = float(
+        np.mean(_at(results, "R1", "‖A_TT‖_F median"))
+        / np.mean(_at(results, "Gaussian (R1 recipe)", "‖A_TT‖_F median"))
+    )
+    sentence = _what_it_takes(effects, curved_true, gauss, floor, absolute)
+    keys = ("a_TT", "a_TN", "a_TN/‖S_TT‖", "a_TT/a_TN", "nc tangent", "‖A_TT‖_F", "a")
     table = {
         name: {
             **{f"{k} median (σ=0.05)": _at(results, name, f"{k} median") for k in keys},
@@ -328,7 +353,7 @@ def curl_size(ctx: Context) -> Outcome:
         f"{name}: "
         + "; ".join(
             f"{k} {', '.join('—' if v is None else f'{v:.3g}' for v in row[f'{k} median (σ=0.05)'])}"
-            for k in ("a_TT", "a_TN", "a_TN/‖S_TT‖", "a_TT/a_TN", "nc tangent")
+            for k in ("a_TT", "a_TN", "a_TN/‖S_TT‖", "a_TT/a_TN", "nc tangent", "‖A_TT‖_F", "a")
         )
         for name, row in table.items()
     ]
@@ -362,6 +387,7 @@ def curl_size(ctx: Context) -> Outcome:
                 name: {f"seed {s}": r for s, r in res.items()} for name, res in results.items()
             },
             "factor effects (a_TT, σ=0.05 median)": effects,
+            "R1 / Gaussian in absolute ‖A_TT‖_F (σ=0.05 median, seed means)": absolute,
             "seeds": list(study_seeds(ctx)),
             "points per σ": n,
         },
@@ -410,6 +436,10 @@ _FACTOR_LABELS = {
 def _draw_curl_size(fig, data):
     fig.set_size_inches(13, 3.8)
     axes = fig.subplots(1, 4, sharey=True)
+    shown = [*data["r1"]["a_TT per seed"], *data["gaussian"]]
+    for e in data["factors"].values():
+        shown += [v for values in e["a_TT per seed"] for v in values]
+    lowest, highest = min(shown), max(shown)
     for ax, factor in zip(axes, _FACTOR_LABELS, strict=True):
         e = data["factors"].get(factor)
         r1_level = data["r1"]["level"][factor]
@@ -439,15 +469,25 @@ def _draw_curl_size(fig, data):
             float(np.mean(data["gaussian"])),
             color=PALETTE["alt"],
             ls="--",
-            label="single Gaussian on the plane (R1 recipe), seed mean",
+            label="single Gaussian on the plane (R1 recipe), seed mean and range",
         )
-        if data["conservative floor"] > 0:  # an exactly symmetric field has no place on a log axis
-            ax.axhline(
-                data["conservative floor"],
+        ax.axhspan(min(data["gaussian"]), max(data["gaussian"]), color=PALETTE["alt"], alpha=0.15)
+        # the floor lies decades below the curl: a line there would flatten every panel, so it is
+        # drawn only when near the data, and otherwise named with its value
+        floor = data["conservative floor"]
+        label = f"conservative network (float32 floor, {floor:.1e})"
+        if floor >= lowest / 10:
+            ax.axhline(floor, color=PALETTE["theory"], ls=":", label=label)
+        else:
+            ax.plot([], [], color=PALETTE["theory"], ls=":", label=label + ", below the axis")
+            ax.annotate(
+                f"conservative floor {floor:.1e} ↓",
+                (0.03, 0.03),
+                xycoords="axes fraction",
+                fontsize=7,
                 color=PALETTE["theory"],
-                ls=":",
-                label="conservative network (float32 floor)",
             )
+        ax.set_ylim(lowest / 1.5, highest * 1.5)
         if factor != "depth":
             ax.set_xscale("log")
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
