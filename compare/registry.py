@@ -32,6 +32,7 @@ _CLAIM_MODULES = (
     "constrained_mixing_r4",
     "constrained_mixing_digits",
     "constrained_mixing_trained",
+    "constrained_mixing_curl",
     "spectral_gaps",
     "manifold_detection",
     "manifold_detection_trained",
