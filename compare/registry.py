@@ -28,6 +28,7 @@ _CLAIM_MODULES = (
     "constrained_mixing",
     "constrained_mixing_chains",
     "constrained_mixing_surface",
+    "constrained_mixing_overlap",
     "spectral_gaps",
     "manifold_detection",
     "manifold_detection_trained",
