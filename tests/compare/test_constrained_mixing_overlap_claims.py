@@ -37,6 +37,7 @@ def _exact_measure(base, surface, seed, with_e2):
             "E1": e1,
             "E2": e1,
             "E1 S negative definite": np.ones(n, bool),
+            "exact S negative definite": np.ones(n, bool),
             "E2 relative L² gap": 0.0,
             "E3": e3,
             "Q_T": q_t,
