@@ -33,6 +33,7 @@ _CLAIM_MODULES = (
     "constrained_mixing_digits",
     "constrained_mixing_trained",
     "constrained_mixing_curl",
+    "constrained_mixing_overlap",
     "spectral_gaps",
     "manifold_detection",
     "manifold_detection_trained",

@@ -74,6 +74,7 @@ __all__ = [
     "dsm_loss",
     "ema_update",
     "fit",
+    "load_or_fit",
     "regression_loss",
     "regression_target",
     "sample_t",
@@ -267,11 +268,14 @@ def sharded_value_and_grad(params, static, x0, log_sigma, eps, shards: int, loss
     return loss, grads
 
 
-def _make_chunk(static, optimizer, data, cfg: TrainingConfig):
-    """One compiled call of ``cfg.chunk_steps`` steps on the carry (params, opt_state[, ema])."""
+def _make_chunk(static, optimizer, data, cfg: TrainingConfig, loss=None):
+    """One compiled call of ``cfg.chunk_steps`` steps on the carry (params, opt_state[, ema]);
+    ``loss(network, x0, log_sigma, eps)``, when given, replaces the objective's loss."""
     lo, hi = np.log(cfg.sigma_min), np.log(cfg.sigma_max)
     b, d = cfg.batch_size, data.shape[1]
-    if cfg.objective == "dsm":
+    if loss is not None:
+        loss_fn = loss
+    elif cfg.objective == "dsm":
         loss_fn = dsm_loss
     else:
 
@@ -311,11 +315,15 @@ def fit(
     *,
     progress: bool = True,
     description: str = "training",
+    loss=None,
 ) -> ScoreModel:
     """Train a fresh network on the array ``data`` (n, d); no cache. ``seed`` fixes init and batches.
 
     With ``objective="score_regression"`` the rows of ``data`` are the training points whose
-    empirical score is the target (a repeated row counts twice).
+    empirical score is the target (a repeated row counts twice). ``loss(network, x0, log_sigma,
+    eps)``, a batch mean, replaces the objective's loss when given (e.g. a distillation onto
+    another network's denoiser, :mod:`empirical.distillation`); the noise levels, batches and
+    optimiser are those of ``training``.
     """
     data = np.asarray(data, dtype=np.float64)
     if data.ndim != 2 or not np.all(np.isfinite(data)):
@@ -328,7 +336,7 @@ def fit(
     carry = (params, optimizer.init(params))
     if training.ema_decay > 0:
         carry = (*carry, params)  # the average starts at the initial weights
-    chunk = _make_chunk(static, optimizer, jnp.asarray(data, jnp.float32), training)
+    chunk = _make_chunk(static, optimizer, jnp.asarray(data, jnp.float32), training, loss)
 
     n_chunks = training.steps // training.chunk_steps
     losses, chunk_seconds = [], []
@@ -397,18 +405,34 @@ def train(
         "training": training.to_dict(),
         "seed": int(seed),
     }
+    label = f"training {cache.entry_path(record, cache_path)[0][:8]}"
+
+    def fit_model():
+        if training.objective == "score_regression":
+            data = spec.points
+        else:
+            data = sample(spec, training.n_data, seed)
+        return fit(data, network, training, seed, progress=progress, description=label)
+
+    return load_or_fit(
+        record, spec.d, network, fit_model, cache_path, {"spec": record["spec"]["type"]}
+    )
+
+
+def load_or_fit(
+    record: dict, d: int, network: NetworkConfig, fit_model, cache_path=None, meta=None
+) -> ScoreModel:
+    """The model cached under ``record`` (its key from :func:`empirical.cache.entry_path`), or
+    ``fit_model()`` (a :class:`ScoreModel` of ``network`` in R^d), saved there with ``meta``
+    added to its record."""
     key, path = cache.entry_path(record, cache_path)
     # the structure, shapes and dtypes only: no initialiser runs (or compiles) for a cache hit
-    like = eqx.filter_eval_shape(build_network, network, spec.d, jax.random.PRNGKey(0))
+    like = eqx.filter_eval_shape(build_network, network, d, jax.random.PRNGKey(0))
     hit = cache.load(path, like, key)
     if hit is not None:
-        net, meta = hit
-        return ScoreModel(net, spec.d, {**meta, "cache": "hit", "cache_key": key})
-    if training.objective == "score_regression":
-        data = spec.points
-    else:
-        data = sample(spec, training.n_data, seed)
-    model = fit(data, network, training, seed, progress=progress, description=f"training {key[:8]}")
-    meta = {**model.meta, "spec": record["spec"]["type"], "cache_key": key}
-    cache.save(path, model.network, meta, key)
-    return ScoreModel(model.network, spec.d, {**meta, "cache": "miss"})
+        net, stored = hit
+        return ScoreModel(net, d, {**stored, "cache": "hit", "cache_key": key})
+    model = fit_model()
+    stored = {**model.meta, **(meta or {}), "cache_key": key}
+    cache.save(path, model.network, stored, key)
+    return ScoreModel(model.network, d, {**stored, "cache": "miss"})

@@ -17,6 +17,7 @@ from compare.claim import Context, Outcome, check
 from compare.claims._common import measured_once
 from compare.registry import claim
 from empirical.data import sample
+from empirical.effective_density import local_gaussian_subspace
 from empirical.metrics import (
     block_antisymmetry,
     circulation,
@@ -104,14 +105,12 @@ def _overlaps(jac: np.ndarray, q_t: np.ndarray) -> dict[str, np.ndarray]:
     """E1 overlaps of the k smallest-s right singular vectors, chance-corrected (ov − k/d)/(1 − k/d).
 
     E1 (paper000 §2.4 [R]): the local Gaussian with precision −S, S the symmetric part of J; its
-    principal k-subspace is spanned by the eigenvectors of S with the k smallest |eigenvalues| (the
-    k largest variances when −S is positive definite).
+    principal k-subspace is spanned by the eigenvectors of S with the k largest eigenvalues (the k
+    largest variances; an indefinite S ranks its non-negative eigenvalues first, see
+    :func:`empirical.effective_density.local_gaussian_subspace`).
     """
     u = tangent_features(jac, _K)
-    sym = 0.5 * (jac + np.swapaxes(jac, -1, -2))
-    evals, evecs = np.linalg.eigh(sym)
-    order = np.argsort(np.abs(evals), axis=1)[:, :_K]
-    w = np.take_along_axis(evecs, order[:, None, :], axis=2)
+    w = local_gaussian_subspace(jac, _K)
     ov_e1, ov_t = subspace_overlap(u, w), subspace_overlap(u, q_t)
     return {
         "ov(U, E1)": ov_e1,
@@ -244,7 +243,7 @@ def surface_normal_projection(ctx: Context) -> Outcome:
         "with a random sign; the foot P is known by construction and the Newton nearest point must "
         "recover it. Judged on N4 (the note's primary reading of A-C4 for a 2-D manifold in R³, where "
         "a_NN ≡ 0) with σ²s on the normal rank and N2 a_TN; N1, |v·ν|, E1 overlaps (U = the 2 smallest-s right singular "
-        "vectors; E1 = eigenvectors of S with the 2 smallest |eigenvalues|; chance 2/3) and D1 are "
+        "vectors; E1 = eigenvectors of S with the 2 largest eigenvalues; chance 2/3) and D1 are "
         "reported. The normal rank is the singular pair whose right vector is most nearly ν: at σ = 0.3 a "
         "posterior split between two modes can put a tangent singular value above 1/σ² (so s₁ is not "
         "always the normal one; the fraction where it is not is reported, and D1 then counts fewer than "
