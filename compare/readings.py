@@ -22,7 +22,15 @@ Labels (paper000 §2):
 
 from __future__ import annotations
 
-__all__ = ["READINGS", "READING_VERDICTS", "robust_verdict", "validate_readings"]
+__all__ = [
+    "READINGS",
+    "READING_VERDICTS",
+    "ROW_PREFIXES",
+    "reading_row",
+    "reading_verdicts",
+    "robust_verdict",
+    "validate_readings",
+]
 
 #: Every reading label, in the order of the report's table, with what it stands for.
 READINGS: dict[str, str] = {
@@ -68,3 +76,36 @@ def robust_verdict(readings: dict[str, str]) -> str | None:
     """The verdict every judged reading gives, or ``None`` when they disagree or none is judged."""
     judged = {v for v in readings.values() if v != "inconclusive"}
     return judged.pop() if len(judged) == 1 else None
+
+
+def reading_row(name: str, value, op: str, bound) -> dict:
+    """One row of a claim's readings table: the value, the threshold and the verdict it would give
+    (``op`` and ``bound`` as in :func:`compare.claim.check`)."""
+    from compare.claim import check  # compare.claim imports this module
+
+    c = check(name, value, op, bound)
+    return {"value": c.value, "threshold": c.threshold, "verdict": "pass" if c.held else "fail"}
+
+
+#: Which asymmetry reading of paper000 §2.3 a row of a readings table belongs to, by its first words.
+ROW_PREFIXES = (
+    ("N1", "N1"),
+    ("|v_normal", "N4"),
+    ("σ²s_normal", "N4"),
+    ("N2", "N2"),
+    ("N3", "N3"),
+    ("T-A7", "N3"),
+    ("N4", "N4"),
+)
+
+
+def reading_verdicts(rows: dict[str, dict]) -> dict[str, str]:
+    """Reading (N1–N4) → ``pass`` when every row of ``rows`` (:func:`reading_row` values, keyed by
+    label) under it passes; rows of no reading (planted read-backs, geometry) are left out."""
+    out: dict[str, str] = {}
+    for label, row in rows.items():
+        tag = next((r for prefix, r in ROW_PREFIXES if label.startswith(prefix)), None)
+        if tag is not None:
+            held = out.get(tag, "pass") == "pass" and row["verdict"] == "pass"
+            out[tag] = "pass" if held else "fail"
+    return dict(sorted(out.items()))

@@ -30,7 +30,7 @@ At ``quick``: R1, the Gaussian and the conservative network at 2 000 steps, seed
 (inconclusive, too short to judge).
 
 **Measurement**: at σ ∈ {0.05, 0.1}, at the near-manifold points x = P + ρν of
-:func:`compare.claims.constrained_mixing_surface._near_points` (P drawn from the data law, |ρ|/σ ~
+:func:`compare.claims.constrained_mixing_r1.near_points` (P drawn from the data law, |ρ|/σ ~
 U[0.5, 2], random sign; the plane's points for the Gaussian, whose tangent plane is the same), from
 the network's autodiff Jacobian (float32 network, float64 assembly): N2 a_TT, a_TN (relative to the
 normal stiffness and to ‖S_TT‖), the absolute ‖A_TT‖_F, N1 on the two tangent ranks, and the final
@@ -46,7 +46,6 @@ import numpy as np
 from compare.claim import Context, FigureSpec, Outcome, Training, check
 from compare.claims import constrained_mixing_r1 as r1
 from compare.claims._common import measured_once, unjudged_at_quick
-from compare.claims.constrained_mixing_surface import _near_points, _points_per_sigma, _s_tt
 from compare.registry import claim
 from compare.style import PALETTE
 from empirical.metrics import block_antisymmetry, nonconservativeness_n1
@@ -175,7 +174,7 @@ def curl_metrics(jac: np.ndarray, q_t: np.ndarray, nu: np.ndarray) -> dict[str, 
     return {
         "a_TT": blocks["a_TT"],
         "a_TN": blocks["a_TN"],
-        "a_TN/‖S_TT‖": blocks["a_TN"] * s_nn / _s_tt(jac, q_t),
+        "a_TN/‖S_TT‖": blocks["a_TN"] * s_nn / r1.tangent_stiffness(jac, q_t),
         "‖A_TT‖_F": np.linalg.norm(np.swapaxes(q_t, 1, 2) @ anti @ q_t, axis=(1, 2)),
         "a_TT/a_TN": blocks["a_TT"][cross] / blocks["a_TN"][cross],
         "nc tangent": nonconservativeness_n1(jac)[:, _D - _K :].ravel(),
@@ -190,7 +189,7 @@ def _measure(variant: Variant, seed: int, n: int, point_seeds: tuple[int, ...], 
     surface = "plane" if variant.data == "gaussian" else "curved"
     out = {"final loss (mean of the last 1 000 steps)": float(model.meta["loss_per_chunk"][-1])}
     for sigma, p_seed in zip(SIGMAS, point_seeds, strict=True):
-        x, _, nu, q_t, *_ = _near_points(surface, sigma, n, p_seed)
+        x, _, nu, q_t, *_ = r1.near_points(surface, sigma, n, p_seed)
         metrics = curl_metrics(model.jacobian(x, sigma), q_t, nu)
         out[f"σ={sigma}"] = {
             f"{key} {stat}": float(fn(value))
@@ -287,7 +286,7 @@ def _what_it_takes(effects, curved, gauss, floor, absolute) -> str:
     trains=_trainings,
 )
 def curl_size(ctx: Context) -> Outcome:
-    n = _points_per_sigma(ctx)
+    n = r1.points_per_sigma(ctx)
     point_seeds = tuple(_point_seed(ctx, i) for i in range(len(SIGMAS)))
     vs = variants(ctx)
     results = {v.name: {s: _measure(v, s, n, point_seeds, ctx=ctx) for s in v.seeds} for v in vs}

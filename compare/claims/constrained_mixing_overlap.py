@@ -5,7 +5,7 @@ effective density consistent with it, read three ways (E1, E2, E3).
 Networks: the free R1 network (kind ``"edm"``) on the curved graph surface and on the plane,
 from :mod:`compare.claims.constrained_mixing_r1` (the shared, cached recipe). Convention: VE,
 :math:`x_\sigma = x_0 + \sigma\varepsilon`. Points: x = P + ρν near the surface
-(:func:`compare.claims.constrained_mixing_surface._near_points`, |ρ|/σ ~ U[0.5, 2]) at
+(:func:`compare.claims.constrained_mixing_r1.near_points`, |ρ|/σ ~ U[0.5, 2]) at
 σ ∈ {0.05, 0.1, 0.3, 1}.
 
 * U: the k = 2 right singular vectors of the network's Jacobian J with the smallest singular values
@@ -31,7 +31,7 @@ import numpy as np
 from compare.claim import Context, FigureSpec, Outcome, check
 from compare.claims import constrained_mixing_r1 as r1
 from compare.claims._common import measured_once, unjudged_at_quick
-from compare.claims.constrained_mixing_surface import _near_geometry, _near_points, _reading
+from compare.readings import reading_row
 from compare.registry import claim
 from compare.style import PALETTE
 from empirical.data import sample
@@ -140,7 +140,7 @@ def _measure(base: Context, surface: str, seed: int, with_e2: bool) -> dict:
     out = {"seconds: sampler": t_sampler, "seconds: distillation (or its cache)": t_energy}
     for s_i, sigma in enumerate(_SIGMAS):
         seed_pts = base.seed + 7 * s_i
-        x, _, _, q_t, _ = _near_geometry(surface, sigma, n, seed_pts)
+        x, _, _, q_t, _ = r1.near_geometry(surface, sigma, n, seed_pts)
         jac = model.jacobian(x, sigma)
         sv, _, v = singular_pairs(jac)
         # the estimator's ceiling: E3's local PCA on exact draws of p_σ against the exact field's U
@@ -155,7 +155,7 @@ def _measure(base: Context, surface: str, seed: int, with_e2: bool) -> dict:
             "Q_T": q_t,
         }
         if sigma <= _EXACT_SIGMA:
-            jac_exact = _near_points(surface, sigma, n, seed_pts)[-1]
+            jac_exact = r1.near_points(surface, sigma, n, seed_pts)[-1]
             row["exact U"] = singular_pairs(jac_exact)[2][..., _D - _K :]
             row["exact S negative definite"] = negative_definite(jac_exact)
             row["exact E3 (p_σ draws)"] = local_pca(exact_draws, x, k_nn, _D)[0]
@@ -330,11 +330,11 @@ def feature_overlap_trained(ctx: Context) -> Outcome:
                 med = float(np.median(rows[sigma][name]["ov"]))
                 label = f"{name} median ov(U, W) > {bound} ({tag})"
                 if sigma <= _JUDGED_SIGMA:
-                    readings[label] = _reading(label, med, ">", bound)
+                    readings[label] = reading_row(label, med, ">", bound)
                     if name == "E1":  # judged on E1, the note's primary reading
                         checks.append(check(label, med, ">", bound))
                 else:
-                    readings[label + " [reported]"] = _reading(label, med, ">", bound)
+                    readings[label + " [reported]"] = reading_row(label, med, ">", bound)
         figure[surface] = {
             name: {
                 q: [_summary(rows[s][name]["cc"])[q] for s in _SIGMAS]

@@ -18,15 +18,34 @@ on R1 reads the same cached networks (the cache key is the spec, both configs an
 
 from __future__ import annotations
 
+import numpy as np
+
 from compare.claim import Context, Training
+from compare.claims._common import measured_once
+from empirical.data import sample
 from empirical.models import NetworkConfig, ScoreModel
 from empirical.training import TrainingConfig, train
 from theory.graph_surface import GraphSurface
 
-__all__ = ["KINDS", "SURFACES", "judged_seed", "network", "recipe", "seeds", "trainings"]
+__all__ = [
+    "KINDS",
+    "RHO_RANGE",
+    "SURFACES",
+    "judged_seed",
+    "near_geometry",
+    "near_points",
+    "network",
+    "points_per_sigma",
+    "recipe",
+    "seeds",
+    "tangent_stiffness",
+    "trainings",
+]
 
 #: R1's manifolds: the curved graph surface and the flat plane with the same density.
 SURFACES = {"curved": GraphSurface(), "plane": GraphSurface(amplitude=0.0)}
+#: |ρ|/σ of the evaluation points x = P + ρν near M: uniform on this range, with a random sign.
+RHO_RANGE = (0.5, 2.0)
 #: The free network (a vector field) and the conservative control (the gradient of a scalar).
 KINDS = ("edm", "conservative")
 
@@ -84,3 +103,41 @@ def trainings(ctx: Context, pairs: tuple[tuple[str, str], ...], all_seeds: bool 
                 )
             )
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation points near the manifold, shared by every claim on R1
+
+
+def points_per_sigma(ctx: Context) -> int:
+    """Evaluation points per (surface, σ): 48 at quick, the note's 500 at full."""
+    return ctx.profile.pick(quick=48, full=500)
+
+
+def near_geometry(surface_name: str, sigma: float, n: int, seed: int):
+    """x = P + ρν at n data points P of the surface, |ρ| ~ U[0.5σ, 2σ] with a random sign:
+    (x, P, ν, Q_T, ρ), the foot P known by construction (the nearest point while |ρ| is below
+    the reach, 1/(Af²) ≈ 1.5 on the curved surface)."""
+    surface = SURFACES[surface_name]
+    rng = np.random.default_rng(seed)
+    foot = sample(surface, n, rng)
+    u = foot[:, :2]
+    nu = surface.unit_normal(u)
+    rho = sigma * rng.uniform(*RHO_RANGE, n) * rng.choice([-1.0, 1.0], n)
+    x = foot + rho[:, None] * nu
+    return x, foot, nu, surface.tangent_basis(u), rho
+
+
+@measured_once(kept=16)
+def near_points(surface_name: str, sigma: float, n: int, seed: int):
+    """The points of :func:`near_geometry` and the exact field there (quadrature,
+    :meth:`theory.graph_surface.GraphSurface.fields`): (x, P, ν, Q_T, ρ, score, Jacobian)."""
+    x, foot, nu, q_t, rho = near_geometry(surface_name, sigma, n, seed)
+    score, jac = SURFACES[surface_name].fields(x, sigma)
+    return x, foot, nu, q_t, rho, score, jac
+
+
+def tangent_stiffness(jac: np.ndarray, q_t: np.ndarray) -> np.ndarray:
+    """‖Q_Tᵀ S Q_T‖_F per point, S the symmetric part of J (the scale of a_TT, paper000 §2.3 N2)."""
+    sym = 0.5 * (jac + np.swapaxes(jac, -1, -2))
+    return np.linalg.norm(np.swapaxes(q_t, -1, -2) @ sym @ q_t, axis=(-2, -1))

@@ -23,7 +23,7 @@ import numpy as np
 from compare.claim import Context, FigureSpec, Outcome, Training, check
 from compare.claims._common import measured_once, unjudged_at_quick
 from compare.claims.constrained_mixing_r1 import judged_seed, recipe, seeds
-from compare.claims.constrained_mixing_surface import _reading, _reading_verdicts
+from compare.readings import reading_row, reading_verdicts
 from compare.registry import claim
 from compare.style import PALETTE
 from empirical.autodiff import autodiff_jacobian, autodiff_score
@@ -131,7 +131,7 @@ def _rows(checks: list, readings: dict, label: str, value, op: str, bound, judge
         checks.append(check(label, value, op, bound))
     else:
         label = f"{label} [reported]"
-    readings[label] = _reading(label, value, op, bound)
+    readings[label] = reading_row(label, value, op, bound)
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def r4_exact_blocks(ctx: Context) -> Outcome:
             "every check": "≤ 1e-8 (absolute for N1 and ratios, relative for the read-backs)"
         },
         checks=checks,
-        readings=_reading_verdicts(readings),
+        readings=reading_verdicts(readings),
         notes=f"{n} points per σ at x = P + ρn (n a random unit vector of span(e₃, e₄), |ρ|/σ ~ "
         "U[0.5, 2]); the nearest point is P, the bases Q_T = (e₁, e₂), Q_N = (e₃, e₄). Judged on N2 "
         "(the note's primary reading) together with N1 on every rank and N4. The closed-form Jacobian "
@@ -380,7 +380,7 @@ def _judge(m: dict, sigma: float, tag: str, checks: list | None, readings: dict,
         rules.append(("N4 |σ²s_normal − 1| p90", m["N4 |σ²s_normal − 1| p90"], "<", _STIFF_TOL))
     else:  # σ = 1: tangent and normal singular values within 15 % (see the notes), reported only
         label = f"N4 |σ²s_normal − 1| p90 < {_STIFF_TOL:g} ({tag}){suffix} [reported]"
-        readings[label] = _reading(label, m["N4 |σ²s_normal − 1| p90"], "<", _STIFF_TOL)
+        readings[label] = reading_row(label, m["N4 |σ²s_normal − 1| p90"], "<", _STIFF_TOL)
     for name, value, op, bound in rules:
         _rows(
             checks if checks is not None else [],
@@ -397,7 +397,7 @@ def _judge(m: dict, sigma: float, tag: str, checks: list | None, readings: dict,
             ("N1 nc normal ranks median", "<", _NC_NORMAL_MAX),
         ):
             label = f"{name} {op} {bound:g} ({tag}){suffix} [reported]"
-            readings[label] = _reading(label, m[name], op, bound)
+            readings[label] = reading_row(label, m[name], op, bound)
 
 
 def _positive(values) -> np.ndarray:
@@ -507,7 +507,7 @@ def r4_trained_blocks(ctx: Context) -> Outcome:
         f"{kind}, seed {seed}": model.meta.get("seconds") for (kind, seed), model in models.items()
     }
     # the judged seed's rows only (the other seeds are reported, never judged)
-    verdicts = _reading_verdicts({k: v for k, v in readings.items() if " seed " not in k})
+    verdicts = reading_verdicts({k: v for k, v in readings.items() if " seed " not in k})
     unjudged = unjudged_at_quick(ctx, f"training ({recipe(ctx)[1].steps} steps)")
     if unjudged:
         verdicts = {label: "inconclusive" for label in verdicts}

@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from compare.claim import Context, Outcome, check
+from compare.claims import constrained_mixing_r1 as r1
 from compare.claims._common import measured_once
+from compare.readings import reading_row, reading_verdicts
 from compare.registry import claim
-from empirical.data import sample
 from empirical.effective_density import local_gaussian_subspace
 from empirical.metrics import (
     block_antisymmetry,
@@ -33,72 +34,12 @@ from theory.graph_surface import GraphSurface
 
 PAPER = "constrained_mixing"
 
-_SURFACES = {"curved": GraphSurface(), "plane": GraphSurface(amplitude=0.0)}
 _K, _D = 2, 3  # manifold and ambient dimension
 _CHANCE = _K / _D  # overlap of random 2-planes in R³
-_RHO_RANGE = (0.5, 2.0)  # |ρ|/σ of the evaluation points, uniform, random sign
 _NORMAL_SCALE = 0.8  # claim 1 control: the normal part of the field scaled by this
 _ROTATION = 0.1  # claim 2: planted tangent rotation with a_TT = 0.1 (ω = 0.1‖S_TT‖_F/√2)
 _CIRCLE_R, _CIRCLE_N, _CIRCLE_SIGMA = 0.05, 64, 0.05  # T-A7
 _SIGMAS = (0.05, 0.1, 0.3)  # the note's T-A2 range (σ ≤ 0.3) at three levels
-
-
-def _points_per_sigma(ctx: Context) -> int:
-    """Evaluation points per (surface, σ): 48 at quick, the note's 500 at full."""
-    return ctx.profile.pick(quick=48, full=500)
-
-
-def _reading(name: str, value, op: str, bound) -> dict:
-    """One row of a readings table: the value, the threshold and the verdict it would give."""
-    c = check(name, value, op, bound)
-    return {"value": c.value, "threshold": c.threshold, "verdict": "pass" if c.held else "fail"}
-
-
-#: Which reading of paper000 §2.3 a row of a readings table belongs to, by the row's first words.
-_ROW_READING = (
-    ("N1", "N1"),
-    ("|v_normal", "N4"),
-    ("σ²s_normal", "N4"),
-    ("N2", "N2"),
-    ("N3", "N3"),
-    ("T-A7", "N3"),
-    ("N4", "N4"),
-)
-
-
-def _reading_verdicts(readings: dict[str, dict]) -> dict[str, str]:
-    """Reading (N1–N4) → ``pass`` when every row of ``readings`` under it passes, for the report's
-    sensitivity table; rows of no reading (the planted read-backs, geometry) are left out."""
-    out: dict[str, str] = {}
-    for label, row in readings.items():
-        tag = next((r for prefix, r in _ROW_READING if label.startswith(prefix)), None)
-        if tag is not None:
-            held = out.get(tag, "pass") == "pass" and row["verdict"] == "pass"
-            out[tag] = "pass" if held else "fail"
-    return dict(sorted(out.items()))
-
-
-def _near_geometry(surface_name: str, sigma: float, n: int, seed: int):
-    """x = P + ρν at n data points P of the surface, |ρ| ~ U[0.5σ, 2σ] with a random sign:
-    (x, P, ν, Q_T, ρ), the foot P known by construction (the nearest point while |ρ| is below
-    the reach, 1/(Af²) ≈ 1.5 on the curved surface)."""
-    surface = _SURFACES[surface_name]
-    rng = np.random.default_rng(seed)
-    foot = sample(surface, n, rng)
-    u = foot[:, :2]
-    nu = surface.unit_normal(u)
-    rho = sigma * rng.uniform(*_RHO_RANGE, n) * rng.choice([-1.0, 1.0], n)
-    x = foot + rho[:, None] * nu
-    return x, foot, nu, surface.tangent_basis(u), rho
-
-
-@measured_once(kept=16)
-def _near_points(surface_name: str, sigma: float, n: int, seed: int):
-    """The points of :func:`_near_geometry` and the exact field there: (x, P, ν, Q_T, ρ, score,
-    Jacobian)."""
-    x, foot, nu, q_t, rho = _near_geometry(surface_name, sigma, n, seed)
-    score, jac = _SURFACES[surface_name].fields(x, sigma)
-    return x, foot, nu, q_t, rho, score, jac
 
 
 def _overlaps(jac: np.ndarray, q_t: np.ndarray) -> dict[str, np.ndarray]:
@@ -120,12 +61,6 @@ def _overlaps(jac: np.ndarray, q_t: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _s_tt(jac: np.ndarray, q_t: np.ndarray) -> np.ndarray:
-    """‖Q_Tᵀ S Q_T‖_F per point, S the symmetric part of J."""
-    sym = 0.5 * (jac + np.swapaxes(jac, -1, -2))
-    return np.linalg.norm(np.swapaxes(q_t, -1, -2) @ sym @ q_t, axis=(-2, -1))
-
-
 # --------------------------------------------------------------------------------------------
 # A-C4 / T-A2 on R1: denoising by normal projection
 
@@ -145,12 +80,12 @@ def _s_tt(jac: np.ndarray, q_t: np.ndarray) -> np.ndarray:
     "with ν the normal at the foot point), a field that under-denoises by 20% off the manifold.",
 )
 def surface_normal_projection(ctx: Context) -> Outcome:
-    n = _points_per_sigma(ctx)
+    n = r1.points_per_sigma(ctx)
     rows, readings, checks = {}, {}, []
     geometry_err = 0.0
     for s_i, sigma in enumerate(_SIGMAS):
-        for name, surface in _SURFACES.items():
-            x, foot, nu, q_t, _, g, jac = _near_points(name, sigma, n, ctx.seed + 7 * s_i)
+        for name, surface in r1.SURFACES.items():
+            x, foot, nu, q_t, _, g, jac = r1.near_points(name, sigma, n, ctx.seed + 7 * s_i)
             geometry_err = max(
                 geometry_err, float(np.max(np.abs(surface.nearest_point(x)[0] - foot)))
             )
@@ -170,7 +105,7 @@ def surface_normal_projection(ctx: Context) -> Outcome:
             blocks = block_antisymmetry(jac, q_t)
             # √2‖A_TN‖/‖S_TT‖: a_TN rescaled from ‖S_NN‖ = |νᵀJν| (d − k = 1) to ‖S_TT‖
             s_nn = np.abs(np.einsum("ni,nij,nj->n", nu, jac, nu))
-            a_tn_abs = blocks["a_TN"] * s_nn / _s_tt(jac, q_t)
+            a_tn_abs = blocks["a_TN"] * s_nn / r1.tangent_stiffness(jac, q_t)
             ov = _overlaps(jac, q_t)
             tag = f"{name}, σ={sigma}"
             r = {
@@ -208,7 +143,7 @@ def surface_normal_projection(ctx: Context) -> Outcome:
             for key, op, bound in judged:
                 label = f"{key} {op} {bound} ({tag})"
                 checks.append(check(label, r[key], op, bound))
-                readings[label] = _reading(label, r[key], op, bound)
+                readings[label] = reading_row(label, r[key], op, bound)
             reported = [
                 ("N1 nc on the normal rank, max", "<", 0.01),
                 ("E1 ov(U, E1) median", ">", 0.95),
@@ -217,7 +152,7 @@ def surface_normal_projection(ctx: Context) -> Outcome:
             if name == "plane" or sigma <= 0.1:  # N4's range on each surface (T-A2)
                 reported.append(("|v_normal·ν| min", ">", 0.99))
             for key, op, bound in reported:
-                readings[f"{key} ({tag}) [reported]"] = _reading(key, r[key], op, bound)
+                readings[f"{key} ({tag}) [reported]"] = reading_row(key, r[key], op, bound)
     checks.append(check("nearest point recovers the foot P", geometry_err, "<", 1e-10))
     failed = [c.name for c in checks if not c.held]
     return Outcome(
@@ -238,7 +173,7 @@ def surface_normal_projection(ctx: Context) -> Outcome:
             "N2 a_TN": "< 0.02 (note), ≤ 1e-8 (exact field)",
         },
         checks=checks,
-        readings=_reading_verdicts(readings),
+        readings=reading_verdicts(readings),
         notes=f"{n} points per (surface, σ): x = P + ρν, P drawn from the data law, |ρ|/σ ~ U[0.5, 2] "
         "with a random sign; the foot P is known by construction and the Newton nearest point must "
         "recover it. Judged on N4 (the note's primary reading of A-C4 for a 2-D manifold in R³, where "
@@ -271,8 +206,8 @@ def _circulation(surface: GraphSurface, x0, q_t, sigma):
 @measured_once
 def _circulation_points(n: int, seed: int):
     """Points near the curved surface at σ = 0.05, their field and the exact-field circulation."""
-    x, _, _, q_t, _, _, jac = _near_points("curved", _CIRCLE_SIGMA, n, seed)
-    return x, q_t, jac, _circulation(_SURFACES["curved"], x, q_t, _CIRCLE_SIGMA)
+    x, _, _, q_t, _, _, jac = r1.near_points("curved", _CIRCLE_SIGMA, n, seed)
+    return x, q_t, jac, _circulation(r1.SURFACES["curved"], x, q_t, _CIRCLE_SIGMA)
 
 
 def _conservative_metrics(jac, q_t, circ):
@@ -280,7 +215,7 @@ def _conservative_metrics(jac, q_t, circ):
     blocks = block_antisymmetry(jac, q_t)
     anti = 0.5 * (jac - np.swapaxes(jac, 1, 2))
     a_ba = np.einsum("ni,nij,nj->n", q_t[:, :, 1], anti, q_t[:, :, 0])
-    s_tt = _s_tt(jac, q_t)
+    s_tt = r1.tangent_stiffness(jac, q_t)
     nc = nonconservativeness_n1(jac)[:, _D - _K :]  # the two smallest singular values
     allowed = np.maximum(0.1 * np.abs(a_ba), 1e-3 * s_tt)
     return {
@@ -312,12 +247,12 @@ def _conservative_metrics(jac, q_t, circ):
     "ω = 0.1‖S_TT‖_F/√2 (a_TT = 0.1), a non-conservative field within the manifold.",
 )
 def surface_conservative_exact(ctx: Context) -> Outcome:
-    n = _points_per_sigma(ctx)
+    n = r1.points_per_sigma(ctx)
     n_circ = ctx.profile.pick(quick=16, full=128)
     readings, checks, rows = {}, [], {}
     for s_i, sigma in enumerate(_SIGMAS):
-        _, _, _, q_t, _, _, jac = _near_points("curved", sigma, n, ctx.seed + 7 * s_i)
-        omega = _ROTATION * _s_tt(jac, q_t) / np.sqrt(2)
+        _, _, _, q_t, _, _, jac = r1.near_points("curved", sigma, n, ctx.seed + 7 * s_i)
+        omega = _ROTATION * r1.tangent_stiffness(jac, q_t) / np.sqrt(2)
         rot = omega[:, None, None] * (
             q_t[:, :, 1, None] * q_t[:, None, :, 0] - q_t[:, :, 0, None] * q_t[:, None, :, 1]
         )  # ω(e_b e_aᵀ − e_a e_bᵀ), the Jacobian of the planted rotation
@@ -334,14 +269,14 @@ def surface_conservative_exact(ctx: Context) -> Outcome:
         for key in ("N2 a_TT max", "N2 a_TN max", "N1 nc tangent ranks median"):
             label = f"{key} ≤ 1e-8 (σ={sigma})"
             checks.append(check(label, r[key], "<=", 1e-8))
-            readings[label] = _reading(label, r[key], "<=", 1e-8)
+            readings[label] = reading_row(label, r[key], "<=", 1e-8)
         # the metrics read back the planted rotation: a_TT = √2ω/‖S_TT‖_F from the built matrix
         a_tt_rot = block_antisymmetry(jac + rot + (rot if ctx.control else 0.0), q_t)["a_TT"]
-        a_tt_pred = np.sqrt(2) * omega * (2 if ctx.control else 1) / _s_tt(jac, q_t)
+        a_tt_pred = np.sqrt(2) * omega * (2 if ctx.control else 1) / r1.tangent_stiffness(jac, q_t)
         err = float(np.max(np.abs(a_tt_rot / a_tt_pred - 1)))
         label = f"planted rotation: a_TT / (√2ω/‖S_TT‖) − 1 (σ={sigma})"
         checks.append(check(label, err, "<", 1e-8))
-        readings[label] = _reading(label, err, "<", 1e-8)
+        readings[label] = reading_row(label, err, "<", 1e-8)
         r["planted: a_TT median"] = float(np.median(a_tt_rot))
         r["planted: N1 nc tangent ranks median"] = float(
             np.median(nonconservativeness_n1(jac + rot)[:, _D - _K :])
@@ -349,7 +284,7 @@ def surface_conservative_exact(ctx: Context) -> Outcome:
 
     # circulation on tangent circles at σ = 0.05 (T-A7)
     _, q_t, jac, circ = _circulation_points(n_circ, ctx.seed + 101)
-    s_tt = _s_tt(jac, q_t)
+    s_tt = r1.tangent_stiffness(jac, q_t)
     omega = _ROTATION * s_tt / np.sqrt(2)
     rot = omega[:, None, None] * (
         q_t[:, :, 1, None] * q_t[:, None, :, 0] - q_t[:, :, 0, None] * q_t[:, None, :, 1]
@@ -383,11 +318,11 @@ def surface_conservative_exact(ctx: Context) -> Outcome:
         ("planted rotation: |circulation/ω − 1| (σ=0.05)", circ_rel, "<", 0.1),
     ):
         checks.append(check(label, value, op, bound))
-        readings[label] = _reading(label, value, op, bound)
+        readings[label] = reading_row(label, value, op, bound)
     for key in ("N2 a_NN max (≡ 0: d − k = 1)", "N2 global ‖A‖/‖J‖ max"):
-        readings[f"{key} (σ=0.05) [reported]"] = _reading(key, exact[key], "<=", 1e-8)
+        readings[f"{key} (σ=0.05) [reported]"] = reading_row(key, exact[key], "<=", 1e-8)
     for key, value in _overlaps(jac + rot if ctx.control else jac, q_t).items():
-        readings[f"E1 {key} median (σ=0.05) [reported]"] = _reading(
+        readings[f"E1 {key} median (σ=0.05) [reported]"] = reading_row(
             key, float(np.median(value)), ">", 0.95 if "corrected" not in key else 0.85
         )
     failed = [c.name for c in checks if not c.held]
@@ -412,7 +347,7 @@ def surface_conservative_exact(ctx: Context) -> Outcome:
             "planted read-back": "a_TT to 1e-8 relative; circulation to 10%",
         },
         checks=checks,
-        readings=_reading_verdicts(readings),
+        readings=reading_verdicts(readings),
         notes=f"{n} points per σ for the Jacobian blocks and {n_circ} circles (r = {_CIRCLE_R}, "
         f"{_CIRCLE_N} points) at σ = {_CIRCLE_SIGMA}, all at x = P + ρν with |ρ|/σ ~ U[0.5, 2]; "
         "e_a, e_b the true tangent basis at the foot. Judged on N2 (the note's primary reading) with "

@@ -28,6 +28,7 @@ from compare.claim import Context, FigureSpec, Outcome, check
 from compare.claims import constrained_mixing_r1 as r1
 from compare.claims import constrained_mixing_surface as cms
 from compare.claims._common import measured_once, unjudged_at_quick
+from compare.readings import reading_row, reading_verdicts
 from compare.registry import claim
 from compare.style import PALETTE
 from empirical.metrics import (
@@ -77,8 +78,8 @@ def _reading_table(ctx: Context, readings: dict) -> dict[str, str]:
     rows where it has any, else by its reported rows; inconclusive where the run is not judged
     (quick, not under control)."""
     judged = {k: v for k, v in readings.items() if not k.endswith("[reported]")}
-    verdicts = cms._reading_verdicts(readings)
-    verdicts.update(cms._reading_verdicts(judged))
+    verdicts = reading_verdicts(readings)
+    verdicts.update(reading_verdicts(judged))
     if unjudged_at_quick(ctx, "x"):
         return dict.fromkeys(verdicts, "inconclusive")
     return verdicts
@@ -91,9 +92,9 @@ def _network(ctx: Context, surface: str, kind: str, seed: int):
 @measured_once(kept=64)
 def _network_fields(profile, surface: str, kind: str, seed: int, sigma: float, n: int, pts: int):
     """The float64 score and score Jacobian of the (surface, kind, seed) network at the points of
-    :func:`constrained_mixing_surface._near_geometry` (σ, n, seed ``pts``)."""
+    :func:`constrained_mixing_r1.near_geometry` (σ, n, seed ``pts``)."""
     model = _network(Context(profile, seed, progress=False), surface, kind, seed)
-    x = cms._near_geometry(surface, sigma, n, pts)[0]
+    x = r1.near_geometry(surface, sigma, n, pts)[0]
     return float64_fields(model, x, sigma)
 
 
@@ -129,20 +130,20 @@ def _judge(rows: dict, tag: str, judged, checks: list, readings: dict, *, report
 
     for key, op, bound in judged:
         checks.append(check(label(key, op, bound), rows[key], op, bound))
-        readings[label(key, op, bound)] = cms._reading(key, rows[key], op, bound)
+        readings[label(key, op, bound)] = reading_row(key, rows[key], op, bound)
     for key, op, bound in reported:
-        readings[label(key, op, bound) + " [reported]"] = cms._reading(key, rows[key], op, bound)
+        readings[label(key, op, bound) + " [reported]"] = reading_row(key, rows[key], op, bound)
 
 
 def _seed_spread(ctx: Context, sigmas, summarise) -> dict[str, dict]:
     """``summarise(g, J, (x, P, ν, Q_T), σ)`` of the curved free network at the seeds after the
     judged one (full only), keyed "seed s, curved, σ=…": the spread, reported and never judged."""
-    n = cms._points_per_sigma(ctx)
+    n = r1.points_per_sigma(ctx)
     out = {}
     for seed in r1.seeds(ctx)[1:]:
         for sigma in sigmas:
             pts = _point_seed(ctx, sigma)
-            x, foot, nu, q_t, _ = cms._near_geometry("curved", sigma, n, pts)
+            x, foot, nu, q_t, _ = r1.near_geometry("curved", sigma, n, pts)
             g, jac = _network_fields(ctx.profile, "curved", "edm", seed, sigma, n, pts)
             out[f"seed {seed}, curved, σ={sigma}"] = summarise(g, jac, (x, foot, nu, q_t), sigma)
     return out
@@ -177,7 +178,9 @@ def _projection_rows(g, jac, x, foot, nu, q_t, sigma) -> dict[str, float]:
         "|v_normal·ν| median": float(np.median(cos_nu)),
         **_stats(blocks["a_TN"], "N2 a_TN (/ normal stiffness)"),
         "N2 a_TN max (/ normal stiffness)": float(np.max(blocks["a_TN"])),
-        "a_TN median (/ ‖S_TT‖)": float(np.median(blocks["a_TN"] * s_nn / cms._s_tt(jac, q_t))),
+        "a_TN median (/ ‖S_TT‖)": float(
+            np.median(blocks["a_TN"] * s_nn / r1.tangent_stiffness(jac, q_t))
+        ),
         "N1 nc on the normal rank median": float(np.median(nc_normal)),
     }, s_normal
 
@@ -201,13 +204,13 @@ def _projection_rows(g, jac, x, foot, nu, q_t, sigma) -> dict[str, float]:
     figures=("r1_trained_field",),
 )
 def trained_normal_projection(ctx: Context) -> Outcome:
-    n = cms._points_per_sigma(ctx)
+    n = r1.points_per_sigma(ctx)
     rows, readings, checks = {}, {}, []
     for sigma in (*_SIGMAS, *_WIDE_SIGMAS):
         judged_sigma = sigma in _SIGMAS
         for name in r1.SURFACES:
             seed_pts = _point_seed(ctx, sigma)
-            x, foot, nu, q_t, _ = cms._near_geometry(name, sigma, n, seed_pts)
+            x, foot, nu, q_t, _ = r1.near_geometry(name, sigma, n, seed_pts)
             g, jac = _network_fields(ctx.profile, name, "edm", ctx.seed, sigma, n, seed_pts)
             if ctx.control:  # the planted fault: 20% too weak in the normal direction
                 damp = np.eye(3) - (1 - _NORMAL_SCALE) * nu[:, :, None] * nu[:, None, :]
@@ -216,7 +219,7 @@ def trained_normal_projection(ctx: Context) -> Outcome:
             r, s_normal = _projection_rows(g, jac, x, foot, nu, q_t, sigma)
             tag = f"{name}, σ={sigma}"
             if judged_sigma:  # the exact field at the same points
-                _, _, _, _, _, g_ex, jac_ex = cms._near_points(name, sigma, n, seed_pts)
+                _, _, _, _, _, g_ex, jac_ex = r1.near_points(name, sigma, n, seed_pts)
                 r_ex, s_ex = _projection_rows(g_ex, jac_ex, x, foot, nu, q_t, sigma)
                 rel = np.abs(s_normal / s_ex - 1)
                 r["N4 e_N median, exact field"] = r_ex["N4 e_N median"]
@@ -395,7 +398,7 @@ def _mixing_rows(jac, nu, q_t) -> dict[str, np.ndarray]:
     """Per point: a_TT, a_TN in both normalisations, their ratios, N1 on tangent and normal ranks."""
     blocks = block_antisymmetry(jac, q_t)
     s_nn = np.abs(np.einsum("ni,nij,nj->n", nu, jac, nu))
-    a_tn_abs = blocks["a_TN"] * s_nn / cms._s_tt(jac, q_t)
+    a_tn_abs = blocks["a_TN"] * s_nn / r1.tangent_stiffness(jac, q_t)
     _, _, _, nc_normal, nc_tangent = _normal_rank(jac, nu)
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
@@ -427,7 +430,7 @@ def _circulations(ctx, surface, seed, kind, sigma, n, pts, nu, q_t, jac):
     plane and the two tangent–normal planes, normalised as N2 (c_TT = √2|C_ab|/‖S_TT‖,
     c_TN = √2|(C_aν, C_bν)|/|S_νν|)."""
     model = _network(ctx, surface, kind, seed)
-    x = cms._near_geometry(surface, sigma, n, pts)[0][: len(nu)]
+    x = r1.near_geometry(surface, sigma, n, pts)[0][: len(nu)]
 
     def field(p):
         return float64_score(model, p, sigma)
@@ -437,7 +440,7 @@ def _circulations(ctx, surface, seed, kind, sigma, n, pts, nu, q_t, jac):
     c_an = circulation(field, x, e_a, nu, _CIRCLE_R, _CIRCLE_N)
     c_bn = circulation(field, x, e_b, nu, _CIRCLE_R, _CIRCLE_N)
     s_nn = np.abs(np.einsum("ni,nij,nj->n", nu, jac, nu))
-    c_tt = np.sqrt(2) * np.abs(c_ab) / cms._s_tt(jac, q_t)
+    c_tt = np.sqrt(2) * np.abs(c_ab) / r1.tangent_stiffness(jac, q_t)
     c_tn = np.sqrt(2) * np.hypot(c_an, c_bn) / s_nn
     return c_tt, c_tn
 
@@ -446,7 +449,7 @@ def _circulations(ctx, surface, seed, kind, sigma, n, pts, nu, q_t, jac):
 def _circulation_rule(profile, surface, kind, seed, sigma, n, pts, n_circ):
     """N3 (c_TT, c_TN) of the (surface, kind, seed) network at the first ``n_circ`` of the n points."""
     ctx = Context(profile, seed, progress=False)
-    _, _, nu, q_t, _ = cms._near_geometry(surface, sigma, n, pts)
+    _, _, nu, q_t, _ = r1.near_geometry(surface, sigma, n, pts)
     _, jac = _network_fields(profile, surface, kind, seed, sigma, n, pts)
     keep = slice(0, n_circ)
     return _circulations(ctx, surface, seed, kind, sigma, n, pts, nu[keep], q_t[keep], jac[keep])
@@ -476,13 +479,13 @@ def _mixing_spread(g, jac, geometry, sigma) -> dict[str, float]:
     figures=("r1_trained_asymmetry",),
 )
 def trained_mixing_within(ctx: Context) -> Outcome:
-    n = cms._points_per_sigma(ctx)
+    n = r1.points_per_sigma(ctx)
     kind = "conservative" if ctx.control else "edm"
     rows, readings, checks, curves = {}, {}, [], {}
     for sigma in _MIX_SIGMAS:
         for name in r1.SURFACES:
             pts = _point_seed(ctx, sigma)
-            _, _, nu, q_t, _ = cms._near_geometry(name, sigma, n, pts)
+            _, _, nu, q_t, _ = r1.near_geometry(name, sigma, n, pts)
             tag = f"{name}, σ={sigma}"
             per = {}
             for label, k in (("free", kind), ("conservative", "conservative")):
@@ -649,15 +652,15 @@ def _draw_asymmetry(fig, data):
     trains=_trainings,
 )
 def trained_conservative_control(ctx: Context) -> Outcome:
-    n = cms._points_per_sigma(ctx)
+    n = r1.points_per_sigma(ctx)
     rows, readings, checks = {}, {}, []
     for sigma in _SIGMAS:
         for name in r1.SURFACES:
             pts = _point_seed(ctx, sigma)
-            x, _, nu, q_t, _ = cms._near_geometry(name, sigma, n, pts)
+            x, _, nu, q_t, _ = r1.near_geometry(name, sigma, n, pts)
             jac = _network_fields(ctx.profile, name, "conservative", ctx.seed, sigma, n, pts)[1]
             if ctx.control:
-                omega = _PLANTED_CURL * cms._s_tt(jac, q_t) / np.sqrt(2)
+                omega = _PLANTED_CURL * r1.tangent_stiffness(jac, q_t) / np.sqrt(2)
                 jac = jac + omega[:, None, None] * (
                     q_t[:, :, 1, None] * q_t[:, None, :, 0]
                     - q_t[:, :, 0, None] * q_t[:, None, :, 1]
@@ -738,13 +741,13 @@ def trained_conservative_control(ctx: Context) -> Outcome:
 def trained_circulation(ctx: Context) -> Outcome:
     n = _circles(ctx)
     sigma = _CIRCLE_SIGMA
-    x, _, _, q_t, _ = cms._near_geometry("curved", sigma, n, ctx.seed + 101)
+    x, _, _, q_t, _ = r1.near_geometry("curved", sigma, n, ctx.seed + 101)
     model = _network(ctx, "curved", "edm", ctx.seed)
     jac = float64_jacobian(model, x, sigma)
     anti = 0.5 * (jac - np.swapaxes(jac, 1, 2))
     e_a, e_b = q_t[:, :, 0], q_t[:, :, 1]
     a_ba = np.einsum("ni,nij,nj->n", e_b, anti, e_a)
-    s_tt = cms._s_tt(jac, q_t)
+    s_tt = r1.tangent_stiffness(jac, q_t)
     omega = _ROTATION * s_tt / np.sqrt(2) if ctx.control else np.zeros(n)
 
     def planted(p):  # ω(e_b e_aᵀ − e_a e_bᵀ)(p − x₀), per circle (rows circle-major)

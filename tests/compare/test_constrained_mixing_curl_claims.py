@@ -12,7 +12,6 @@ import pytest
 from compare.claim import Context
 from compare.claims import constrained_mixing_curl as cc
 from compare.claims import constrained_mixing_r1 as r1
-from compare.claims import constrained_mixing_surface as cs
 from compare.runner import make_profile
 from empirical.data import sample
 
@@ -140,13 +139,13 @@ class _StandIn:
     """The exact R1 field plus a tangent rotation with a_TT = ``level`` (or its symmetric part only)."""
 
     def __init__(self, surface: str, level: float):
-        self.surface, self.level = cs._SURFACES[surface], level
+        self.surface, self.level = r1.SURFACES[surface], level
         self.meta = {"loss_per_chunk": [1.0, 0.5]}
 
     def jacobian(self, x, sigma):
         _, jac = self.surface.fields(x, sigma)
         q_t = self.surface.tangent_basis(self.surface.nearest_point(x)[0][:, :2])  # at the foot
-        s_tt = cs._s_tt(jac, q_t)
+        s_tt = r1.tangent_stiffness(jac, q_t)
         omega = self.level * s_tt / np.sqrt(2)
         rot = q_t[:, :, 1, None] * q_t[:, None, :, 0] - q_t[:, :, 0, None] * q_t[:, None, :, 1]
         return jac + omega[:, None, None] * rot
@@ -167,7 +166,7 @@ def _stand_in_model(variant, seed, ctx):
 @pytest.fixture
 def stand_in(monkeypatch):
     monkeypatch.setattr(cc, "_model", _stand_in_model)
-    monkeypatch.setattr(cc, "_points_per_sigma", lambda ctx: 24)
+    monkeypatch.setattr(r1, "points_per_sigma", lambda ctx: 24)
     cc._measure.cache_clear()
     yield
     cc._measure.cache_clear()

@@ -11,7 +11,6 @@ import pytest
 from compare.claim import Context
 from compare.claims import constrained_mixing_overlap as cmo
 from compare.claims import constrained_mixing_r1 as r1
-from compare.claims.constrained_mixing_surface import _near_points
 from compare.runner import make_profile
 from empirical.data import sample
 from empirical.effective_density import local_gaussian_subspace, local_pca
@@ -25,7 +24,7 @@ def _exact_measure(base, surface, seed, with_e2):
     rng = np.random.default_rng(seed)
     out = {}
     for s_i, sigma in enumerate(cmo._SIGMAS[:3]):
-        x, _, _, q_t, _, _, jac = _near_points(surface, sigma, n, base.seed + 7 * s_i)
+        x, _, _, q_t, _, _, jac = r1.near_points(surface, sigma, n, base.seed + 7 * s_i)
         sv, _, v = singular_pairs(jac)
         draws = sample(r1.SURFACES[surface], chains, rng)
         draws = draws + sigma * rng.standard_normal(draws.shape)

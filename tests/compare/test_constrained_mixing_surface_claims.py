@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from compare.claim import Context
+from compare.claims import constrained_mixing_r1 as r1
 from compare.claims import constrained_mixing_surface as cms
 from compare.runner import make_profile
 from theory.graph_surface import GraphSurface
@@ -20,10 +21,10 @@ def _run(name, tmp_path):
 @pytest.fixture
 def fresh_cache():
     """The claims keep their measured fields; a patched field must be measured afresh."""
-    cms._near_points.cache_clear()
+    r1.near_points.cache_clear()
     cms._circulation_points.cache_clear()
     yield
-    cms._near_points.cache_clear()
+    r1.near_points.cache_clear()
     cms._circulation_points.cache_clear()
 
 
