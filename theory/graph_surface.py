@@ -155,6 +155,23 @@ class GraphSurface:
         t2 = t2 / np.linalg.norm(t2, axis=-1, keepdims=True)
         return np.stack([t1, t2], axis=-1)
 
+    def chart_velocity(self, u, v) -> np.ndarray:
+        r"""The chart velocity :math:`\dot u` of the tangent part of ambient vectors v at
+        :math:`\varphi(u)`: :math:`D\varphi\,\dot u = P_T v`, i.e.
+        :math:`\dot u = (D\varphi^\top D\varphi)^{-1} D\varphi^\top v` with
+        :math:`D\varphi = [e_1 + h_1 e_3,\ e_2 + h_2 e_3]`; u of shape (..., 2), v of shape (..., 3).
+        """
+        u = check_finite("u", u)
+        v = check_finite("v", v)
+        if v.shape != (*u.shape[:-1], 3):
+            raise ValueError(f"v must have shape {(*u.shape[:-1], 3)} to match u (got {v.shape})")
+        grad = self._height(u)[1]
+        dphi = np.zeros((*u.shape[:-1], 3, 2))
+        dphi[..., 0, 0] = dphi[..., 1, 1] = 1.0
+        dphi[..., 2, :] = grad
+        gram = np.swapaxes(dphi, -1, -2) @ dphi
+        return np.linalg.solve(gram, np.swapaxes(dphi, -1, -2) @ v[..., None])[..., 0]
+
     def unit_normal(self, u) -> np.ndarray:
         r"""Upward unit normal :math:`\nu = (-h_1, -h_2, 1)/\sqrt{1 + |\nabla h|^2}`, shape (..., 3)."""
         u = check_finite("u", u)

@@ -318,16 +318,6 @@ def _judged_tags() -> set[str]:
     return {f"{name}, σ={sigma}" for name in r1.SURFACES for sigma in _SIGMAS}
 
 
-def _chart_velocity(surface, u, g):
-    """The chart velocity du of the tangent part of g: Dφ du = P_T g, du = (DφᵀDφ)⁻¹Dφᵀg."""
-    grad = surface._height(u)[1]
-    dphi = np.zeros((*u.shape[:-1], 3, 2))
-    dphi[..., 0, 0] = dphi[..., 1, 1] = 1.0
-    dphi[..., 2, :] = grad
-    gram = np.swapaxes(dphi, -1, -2) @ dphi
-    return np.linalg.solve(gram, (np.swapaxes(dphi, -1, -2) @ g[..., None]))[..., 0]
-
-
 def _field_figure(ctx: Context) -> FigureSpec:
     """Fig. 1 analogue: the field on the curved surface at σ = 0.1, network beside exact."""
     surface, sigma = r1.SURFACES["curved"], _FIELD_SIGMA
@@ -343,7 +333,7 @@ def _field_figure(ctx: Context) -> FigureSpec:
         ("network", lambda p: float64_score(model, p, sigma)),
         ("exact", lambda p: surface.score(p, sigma)),
     ):
-        vel = _chart_velocity(surface, u, field(on_m)).reshape(m, m, 2)
+        vel = surface.chart_velocity(u, field(on_m)).reshape(m, m, 2)
         normal = sigma * np.sum(field(above) * nu, axis=1).reshape(m, m)  # σ²(ν·g)/σ
         data[label] = {"du1": vel[..., 0], "du2": vel[..., 1], "normal step / σ": normal}
     fine = np.linspace(-2.5, 2.5, 101)

@@ -47,15 +47,3 @@ def test_mixing_control_fails_on_the_conservative_bar(tmp_path):
     out = cmt.trained_mixing_within(_context(tmp_path, control=True))
     assert any(name.startswith("N2 a_TT median > 1e-08") for name in out.failed)
     assert out.measured["field judged"] == "conservative"
-
-
-def test_chart_velocity_reproduces_a_tangent_vector():
-    surface = cmt.r1.SURFACES["curved"]
-    u = np.array([[0.3, -1.1], [1.5, 1.5]])
-    du = np.array([[0.7, -0.2], [-1.0, 0.4]])
-    grad = surface._height(u)[1]
-    tangent = np.concatenate([du, np.sum(grad * du, axis=1, keepdims=True)], axis=1)  # Dφ du
-    normal = surface.unit_normal(u)
-    np.testing.assert_allclose(
-        cmt._chart_velocity(surface, u, tangent + 5 * normal), du, rtol=1e-12
-    )

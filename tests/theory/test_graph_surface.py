@@ -76,6 +76,18 @@ class TestGeometry:
             )
             np.testing.assert_allclose(res.x, u_star[i], atol=1e-6)
 
+    def test_chart_velocity_inverts_the_chart_derivative(self, rng):
+        """d/dt φ(u + tw) at t = 0 (central differences of embed) is read back as w, and a normal
+        component added to it changes nothing."""
+        u, w = rng.uniform(-2.5, 2.5, (20, 2)), rng.normal(size=(20, 2))
+        eps = 1e-6
+        v = (CURVED.embed(u + eps * w) - CURVED.embed(u - eps * w)) / (2 * eps)
+        np.testing.assert_allclose(CURVED.chart_velocity(u, v), w, atol=1e-8)
+        off = v + rng.normal(size=(20, 1)) * CURVED.unit_normal(u)
+        np.testing.assert_allclose(CURVED.chart_velocity(u, off), w, atol=1e-8)
+        with pytest.raises(ValueError, match="v must have shape"):
+            CURVED.chart_velocity(u, v[:, :2])
+
     def test_single_point_shapes(self):
         foot, u = CURVED.nearest_point(np.array([0.3, 0.2, 0.1]))
         assert foot.shape == (3,) and u.shape == (2,)

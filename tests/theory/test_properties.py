@@ -254,6 +254,7 @@ def _graph_surface_calls(kw) -> list:
         surface.nearest_point(x),
         [surface.height(u), surface.embed(u), surface.area_factor(u), surface.log_chart_density(u)],
         [surface.tangent_basis(u), surface.unit_normal(u), surface.to_dict()["amplitude"]],
+        surface.chart_velocity(u, x),
     ]
 
 
