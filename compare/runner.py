@@ -218,6 +218,37 @@ def _in_pool(c: Claim, profile: Profile, *, figures: bool, controls: bool) -> di
             return _error_entry(c, profile, RuntimeError("its worker process died"), 0.0)
 
 
+class _Queue:
+    """Work not yet handed to a worker, in the order it is handed out.
+
+    Trainings come first (most steps first): they unblock the claims that declared them. Then the
+    claims whose networks are all trained, the longest expected first. Work is handed out only as a
+    worker frees up, so a long claim unblocked late still starts before the short ones queued
+    earlier (a queue filled up front would run it last, alone on one core).
+    """
+
+    def __init__(self, trainings: dict[str, Training], blocked: dict[str, set[str]], cost):
+        self._trainings = sorted(trainings, key=lambda label: -trainings[label].steps)
+        self._blocked = {cid: set(labels) for cid, labels in blocked.items()}
+        self._cost = cost
+
+    def trained(self, label: str) -> None:
+        """The training ``label`` has finished (or failed: its claims retrain it and say why)."""
+        for labels in self._blocked.values():
+            labels.discard(label)
+
+    def pop(self) -> tuple[str, str] | None:
+        """The next ``("train", label)`` or ``("claim", id)``; ``None`` when nothing is ready."""
+        if self._trainings:
+            return "train", self._trainings.pop(0)
+        ready = [cid for cid, labels in self._blocked.items() if not labels]
+        if not ready:
+            return None
+        cid = max(ready, key=lambda c: self._cost[c])  # ties: the first in report order
+        del self._blocked[cid]
+        return "claim", cid
+
+
 def _run_parallel(
     claims: list[Claim],
     profile: Profile,
@@ -229,17 +260,21 @@ def _run_parallel(
 ) -> dict[str, dict]:
     """Train every declared network side by side, then run the claims, ``jobs`` at a time.
 
-    Trainings go first, longest first; a claim is submitted once the networks it declared are
-    trained, so no network is trained twice. A worker that dies (killed, out of memory) breaks the
-    pool: the claims it took along are rerun one by one in fresh pools, and only a claim whose own
-    worker dies again is reported as ``error``.
+    Trainings go first, longest first; a claim is handed out once the networks it declared are
+    trained, so no network is trained twice, and among the ready claims the longest expected goes
+    first (:class:`_Queue`). A worker that dies (killed, out of memory) breaks the pool: the claims
+    it took along are rerun one by one in fresh pools, and only a claim whose own worker dies again
+    is reported as ``error``.
     """
     declared = {
         c.id: c.trains(_context(c, profile, progress=False)) if c.trains else [] for c in claims
     }
     trainings = {t.label: t for ts in declared.values() for t in ts}
-    blocked = {cid: {t.label for t in ts} for cid, ts in declared.items()}
-    cost = _expected_seconds(claims, profile)
+    queue = _Queue(
+        trainings,
+        {cid: {t.label for t in ts} for cid, ts in declared.items()},
+        _expected_seconds(claims, profile),
+    )
     # what a worker receives: the claim without its ``trains`` (which may be a lambda, not picklable)
     by_id = {c.id: dataclasses.replace(c, trains=None) for c in claims}
     ahead: dict[str, float] = {}  # cache key -> training seconds of networks trained ahead
@@ -254,18 +289,19 @@ def _run_parallel(
     ):
         running: dict = {}
 
-        def claim_task(cid: str) -> None:
-            task = ("claim", cid)
-            args = (run_claim, by_id[cid], profile)
-            kw = {"figures": figures, "controls": controls, "progress": False}
-            if not _submit(pool, running, task, *args, **kw):
-                broken.append(cid)
+        def hand_out() -> None:
+            while len(running) < jobs and (task := queue.pop()) is not None:
+                kind, name = task
+                if kind == "train":
+                    if not _submit(pool, running, task, _train, trainings[name]):
+                        queue.trained(name)  # the claims train it themselves, in fresh pools
+                    continue
+                args = (run_claim, by_id[name], profile)
+                kw = {"figures": figures, "controls": controls, "progress": False}
+                if not _submit(pool, running, task, *args, **kw):
+                    broken.append(name)
 
-        for t in sorted(trainings.values(), key=lambda t: -t.steps):
-            _submit(pool, running, ("train", t.label), _train, t)
-        for cid in sorted(blocked, key=lambda cid: -cost[cid]):  # longest first
-            if not blocked[cid]:
-                claim_task(cid)
+        hand_out()
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
@@ -280,11 +316,7 @@ def _run_parallel(
                                 if r["cache"] == "miss"
                             }
                         )
-                    for cid, labels in blocked.items():
-                        if name in labels:
-                            labels.discard(name)
-                            if not labels:
-                                claim_task(cid)
+                    queue.trained(name)
                     continue
                 try:
                     entries[name] = future.result()
@@ -294,6 +326,7 @@ def _run_parallel(
                 except Exception as error:  # e.g. a claim that cannot be sent to a worker
                     entries[name] = _error_entry(by_id[name], profile, error, 0.0)
                 _say(entries[name])
+            hand_out()
             bar.set_postfix_str(", ".join(n for f, (_, n) in running.items() if f.running()))
     for cid in broken:
         entries[cid] = _in_pool(by_id[cid], profile, figures=figures, controls=controls)

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from compare.claim import Claim, Outcome, Training, check
-from compare.runner import make_profile, run_claims
+from compare.runner import _Queue, make_profile, run_claims
 from compare.workers import core_sets
 
 # Timings and where a network was trained differ between runs; everything else must not.
@@ -159,3 +159,21 @@ def test_pinning_to_one_core_changes_no_weight():
 
     pinned = digest("pinned")
     assert len(pinned) == 64 and pinned == digest("free")
+
+
+def _training(label, steps):
+    return Training(label, steps, lambda: None, (), {})
+
+
+def test_the_queue_hands_out_trainings_then_the_longest_ready_claim():
+    """A long claim unblocked late by its training still starts before shorter ready claims."""
+    trainings = {"small": _training("small", 10), "large": _training("large", 1_000)}
+    blocked = {"exact": set(), "long": {"large"}, "short": set(), "both": {"small", "large"}}
+    cost = {"exact": 2.0, "long": 400.0, "short": 1.0, "both": 50.0}
+    queue = _Queue(trainings, blocked, cost)
+    assert [queue.pop(), queue.pop()] == [("train", "large"), ("train", "small")]
+    assert queue.pop() == ("claim", "exact")  # the trainings are still running
+    queue.trained("large")
+    assert queue.pop() == ("claim", "long")
+    queue.trained("small")
+    assert [queue.pop(), queue.pop(), queue.pop()] == [("claim", "both"), ("claim", "short"), None]
