@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from compare.crosswalk import validate_crosswalk
 from compare.readings import validate_readings
 
 __all__ = [
@@ -172,9 +173,13 @@ class Outcome:
     inconclusive: str = ""  # why this run is too small to judge; empty when it is judged
     # the verdict under each reading of an open definition (compare.readings.READINGS), if any
     readings: dict[str, str] = field(default_factory=dict)
+    # where several papers' closed forms meet: compare.crosswalk rows (quantity, paper, closed
+    # form, largest disagreement), gathered by the report into one table
+    crosswalk: list[dict] = field(default_factory=list)
 
     def __post_init__(self):
         validate_readings(self.readings)
+        self.crosswalk = validate_crosswalk(self.crosswalk)
         if not self.checks:
             raise ValueError("checks must name at least one Check (a claim must be able to fail)")
         if not all(isinstance(c, Check) for c in self.checks):

@@ -21,6 +21,9 @@ PAPERS = {
     "hypothesis, ICLR 2026, arXiv 2509.24912",
     "score_smoothing": "Chen, On the interpolation effect of score smoothing in diffusion models, "
     "ICLR 2026, arXiv 2502.19499",
+    "cross_paper": "Cross-paper identities: the score of Gaussian data on a subspace and its "
+    "Jacobian, where the closed forms of constrained_mixing, spectral_gaps, manifold_detection and "
+    "rate_separation meet",
 }
 
 # Modules under compare.claims that hold registered claims, in report order.
@@ -44,6 +47,8 @@ _CLAIM_MODULES = (
     "score_smoothing",
     "score_smoothing_relu",
     "score_smoothing_trained",
+    "cross_paper",
+    "cross_paper_trained",
 )
 
 _REGISTRY: dict[str, Claim] = {}

@@ -4,7 +4,10 @@ The header holds the profile, the base seed, the git revision and the versions o
 and the numerical libraries. Each claim's entry holds the file and line of its ``run`` function, its
 named checks (value, threshold, held), the names of those that failed, the reason a run was not
 judged (``inconclusive``), its negative control (the planted fault, the verdict under it and whether
-it was caught) and the figures it drew (relative to the output folder).
+it was caught) and the figures it drew (relative to the output folder). Claims where several papers'
+closed forms meet also list ``crosswalk`` rows (:mod:`compare.crosswalk`), which the Markdown
+gathers into one table per paper section: quantity × paper, each cell the closed form and its
+largest disagreement.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ RESULT_KEYS = (
     "inconclusive",
     "checks",
     "readings",
+    "crosswalk",
     "control",
     "seed",
     "base_seed",
@@ -214,6 +218,39 @@ def _sensitivity_table(rows: list[dict]) -> list[str]:
     return [*lines, ""]
 
 
+def _crosswalk_table(rows: list[dict]) -> list[str]:
+    """Quantity × paper → the paper's closed form and its largest disagreement, for the claims that
+    report crosswalk rows (first appearance sets the order of the quantities)."""
+    cells: dict[tuple[str, str], dict] = {}
+    owner: dict[str, str] = {}
+    for r in rows:
+        for row in r.get("crosswalk") or []:
+            cells[row["quantity"], row["paper"]] = row
+            owner.setdefault(row["quantity"], r["id"].split(".", 1)[-1])
+    if not cells:
+        return []
+    present = {paper for _, paper in cells}
+    papers = [p for p in PAPERS if p in present] + sorted(present - set(PAPERS))
+    lines = [
+        "Crosswalk: where the papers' predictions meet, the closed form each paper computes the "
+        "quantity with and its largest disagreement with the quantity's reference over every case "
+        "the claim ran (relative, unless the quantity counts mismatches; — : the paper has no "
+        "closed form for it).",
+        "",
+        "| quantity | claim | " + " | ".join(papers) + " |",
+        "|---|---|" + "---|" * len(papers),
+    ]
+    for quantity, claim_name in owner.items():
+        row = [
+            f"`{c['closed_form']}` ({c['max_disagreement']:.2g})"
+            if (c := cells.get((quantity, p)))
+            else "—"
+            for p in papers
+        ]
+        lines.append(f"| {_cell(quantity)} | `{claim_name}` | " + " | ".join(row) + " |")
+    return [*lines, ""]
+
+
 def render_markdown(report: dict) -> str:
     """The report as Markdown: a header, a verdict count, a table per paper, then each claim's checks."""
     claims = report["claims"]
@@ -264,6 +301,7 @@ def render_markdown(report: dict) -> str:
             )
         lines.append("")
         lines += _sensitivity_table(rows)
+        lines += _crosswalk_table(rows)
         for r in rows:
             lines += _claim_section(r)
     return "\n".join(lines)

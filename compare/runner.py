@@ -91,6 +91,7 @@ def _entry(
         "inconclusive": o.inconclusive if o else "",
         "checks": [k.to_dict() for k in o.checks] if o else [],
         "readings": dict(o.readings) if o else {},
+        "crosswalk": [dict(r) for r in o.crosswalk] if o else [],
         "control": None,
         "seed": profile.seed_of(c),
         "base_seed": profile.seed,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from compare.claim import Context, FigureSpec, Outcome, check
+from compare.claim import Context, FigureSpec, Outcome, Training, check
 from compare.claims._common import (
     max_relative_error,
     random_basis,
@@ -32,6 +32,15 @@ from empirical.metrics import (
 )
 from theory.distributions import LinearGaussian
 from theory.spectra import linear_gaussian_singular_values, local_dimension, staircase_steps
+
+__all__ = [
+    "STAIRCASE_D",
+    "STAIRCASE_SIGMA_MAX",
+    "STAIRCASE_VARIANCES",
+    "staircase_model",
+    "staircase_spec",
+    "staircase_trainings",
+]
 
 PAPER = "constrained_mixing"
 
@@ -282,8 +291,11 @@ def normal_stiffness(ctx: Context) -> Outcome:
 # --------------------------------------------------------------------------------------------
 # T-A5: the local-dimension staircase, exact and trained, and the shift of its steps with c
 
-_STAIRCASE_VARIANCES = np.array([4.0, 1.0, 0.25, 0.0625])
-_STAIRCASE_D = 8
+#: The staircase data: Gaussian on a random 4-plane in R⁸ with these tangent variances; its network
+#: (the reference recipe, σ ~ logU[0.01, 10]) is shared with the cross-paper trained claim.
+STAIRCASE_VARIANCES = np.array([4.0, 1.0, 0.25, 0.0625])
+STAIRCASE_D = 8
+STAIRCASE_SIGMA_MAX = 10.0
 _CS = (0.25, 0.5, 0.75)
 #: The other readings of paper000 §2.2 (the chain claim's parameters): D2 relative ρ, D2 absolute
 #: ε (in data-variance units, VE), D3's explained fraction.
@@ -314,15 +326,15 @@ def _predicted_readings(sigma: float) -> dict[str, int]:
     spectrum, which for these λ sits between the two largest variances (d_loc = 1) except at small σ,
     where the normal/tangent gap log((λ_min + σ²)/σ²) takes over (d_loc = k).
     """
-    lam = np.sort(_STAIRCASE_VARIANCES)[::-1]
+    lam = np.sort(STAIRCASE_VARIANCES)[::-1]
     out = {f"D1 c={c}": int(local_dimension(lam, sigma, c)) for c in _CS}
     out["D2 relative"] = int(np.sum(lam > _D2_RHO * lam[0]))
     out["D2 absolute"] = int(np.sum(lam > _D2_EPS))
     out["D3"] = int(np.argmax(np.cumsum(lam) >= _D3_FRACTION * lam.sum()) + 1)
     spectrum = np.concatenate(
-        [np.full(_STAIRCASE_D - lam.size, sigma**-2), 1 / (lam[::-1] + sigma**2)]
+        [np.full(STAIRCASE_D - lam.size, sigma**-2), 1 / (lam[::-1] + sigma**2)]
     )
-    out["D4"] = int(_STAIRCASE_D - (np.argmax(-np.diff(np.log(spectrum))) + 1))
+    out["D4"] = int(STAIRCASE_D - (np.argmax(-np.diff(np.log(spectrum))) + 1))
     return out
 
 
@@ -426,9 +438,25 @@ def _draw_singular_values(fig, data):
     ax.legend()
 
 
-def _staircase_spec(ctx: Context) -> LinearGaussian:
+def staircase_spec(ctx: Context) -> LinearGaussian:
     """Gaussian data on a random 4-plane in R⁸ with the staircase variances (basis from the seed)."""
-    return LinearGaussian(_STAIRCASE_VARIANCES, 8, random_basis(8, 4, ctx.seed))
+    k = STAIRCASE_VARIANCES.size
+    return LinearGaussian(STAIRCASE_VARIANCES, STAIRCASE_D, random_basis(STAIRCASE_D, k, ctx.seed))
+
+
+def staircase_trainings(ctx: Context) -> list[Training]:
+    """The staircase network, declared for the runner (one label, so it is trained once)."""
+    return reference_trainings(
+        "constrained_mixing.local_dimension_staircase",
+        staircase_spec(ctx),
+        ctx,
+        sigma_max=STAIRCASE_SIGMA_MAX,
+    )
+
+
+def staircase_model(ctx: Context):
+    """The staircase network and its training config, from the model cache (trained on a miss)."""
+    return trained_model(staircase_spec(ctx), ctx, sigma_max=STAIRCASE_SIGMA_MAX)
 
 
 @claim(
@@ -441,15 +469,13 @@ def _staircase_spec(ctx: Context) -> LinearGaussian:
     source="paper000 §2.2 D1 [R] and T-A5; abstract claim A-C1 [P]; d = 8, k = 4, λ = (4, 1, 0.25, 0.0625)",
     control="σ ↔ t = σ² swapped in the predicted steps: the step variances t_j = λ_j (1/c − 1)⁻¹ are "
     "used as the noise levels σ_j (and the shift factor becomes (1/c − 1)⁻¹).",
-    trains=lambda ctx: reference_trainings(
-        "constrained_mixing.local_dimension_staircase", _staircase_spec(ctx), ctx, sigma_max=10.0
-    ),
+    trains=staircase_trainings,
     figures=("local_dimension_staircase", "singular_values_vs_sigma"),
 )
 def local_dimension_staircase(ctx: Context) -> Outcome:
-    variances = _STAIRCASE_VARIANCES
-    spec = _staircase_spec(ctx)
-    model, training = trained_model(spec, ctx, sigma_max=10.0)
+    variances = STAIRCASE_VARIANCES
+    spec = staircase_spec(ctx)
+    model, training = staircase_model(ctx)
     rng = np.random.default_rng(ctx.seed + 1)
 
     # exact integer match at the note's five noise levels

@@ -19,7 +19,7 @@ SIGMAS = np.geomspace(0.03, 10.0, 57)
 @pytest.mark.parametrize("sigma", SIGMAS)
 def test_predictions_are_the_metrics_on_the_exact_spectrum(sigma):
     """The closed forms (from λ alone) against D1–D4 of the analytic singular values."""
-    sv = linear_gaussian_singular_values(cm._STAIRCASE_VARIANCES, cm._STAIRCASE_D, sigma)
+    sv = linear_gaussian_singular_values(cm.STAIRCASE_VARIANCES, cm.STAIRCASE_D, sigma)
     measured = cm._staircase_readings(sv[None], sigma)
     predicted = cm._predicted_readings(sigma)
     assert set(predicted) == set(measured) and set(predicted) <= set(READINGS)

@@ -192,3 +192,55 @@ def test_readings_are_checked():
         Outcome(1, 1, 1, checks, readings={"N2": "ok"})
     assert robust_verdict({"N1": "fail", "N2": "fail"}) == "fail"
     assert robust_verdict({"N1": "inconclusive"}) is None
+
+
+def test_crosswalk_table_gathers_the_rows_of_a_paper_section(tmp_path):
+    from compare.crosswalk import crosswalk_row
+
+    a = _result("spectral_gaps.a", paper="spectral_gaps")
+    a["crosswalk"] = [
+        crosswalk_row("t_M", "spectral_gaps", "phase_boundaries", 2e-15),
+        crosswalk_row("t_M", "constrained_mixing", "staircase_steps", 0.0),
+    ]
+    b = _result("spectral_gaps.b", paper="spectral_gaps")
+    b["crosswalk"] = [crosswalk_row("d − k", "rate_separation", "normal_stiffness", 1e-16)]
+    report = write_report([_result("constrained_mixing.c"), a, b], "quick", tmp_path, merge=False)
+    assert report["claims"][1]["crosswalk"] == a["crosswalk"]  # the JSON keeps the rows
+    text = render_markdown(report)
+    assert "| quantity | claim | constrained_mixing | spectral_gaps | rate_separation |" in text
+    assert "| t_M | `a` | `staircase_steps` (0) | `phase_boundaries` (2e-15) | — |" in text
+    assert "| d − k | `b` | — | — | `normal_stiffness` (1e-16) |" in text
+    assert text.count("Crosswalk:") == 1  # only the section whose claims report rows
+    assert (
+        text.index("## spectral_gaps")
+        < text.index("Crosswalk:")
+        < text.index("### `spectral_gaps.a`")
+    )
+
+
+def test_crosswalk_rows_are_checked():
+    import numpy as np
+    import pytest
+
+    from compare.claim import Outcome, check
+    from compare.crosswalk import crosswalk_row
+
+    checks = [check("x", 0.0, "<", 1.0)]
+    row = crosswalk_row("q", "spectral_gaps", "phase", np.float64(1e-15))
+    (kept,) = Outcome(1, 1, 1, checks, crosswalk=[row]).crosswalk
+    assert kept == {**row, "max_disagreement": 1e-15} and type(kept["max_disagreement"]) is float
+    bad = {
+        "paper": ({**row, "paper": "no_such_paper"}, "\\['paper'\\] must be one of"),
+        "negative": ({**row, "max_disagreement": -1.0}, "finite number >= 0"),
+        "nan": ({**row, "max_disagreement": float("nan")}, "finite number >= 0"),
+        "bool": ({**row, "max_disagreement": True}, "finite number >= 0"),
+        "empty": ({**row, "closed_form": " "}, "\\['closed_form'\\] must be a non-empty string"),
+        "keys": ({"quantity": "q"}, "must have the keys"),
+    }
+    for r, message in bad.values():
+        with pytest.raises(ValueError, match=message):
+            Outcome(1, 1, 1, checks, crosswalk=[r])
+    with pytest.raises(ValueError, match="twice"):
+        Outcome(1, 1, 1, checks, crosswalk=[row, row])
+    with pytest.raises(ValueError, match="must be a list"):
+        Outcome(1, 1, 1, checks, crosswalk=row)
