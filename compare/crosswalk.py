@@ -31,9 +31,8 @@ def validate_crosswalk(rows) -> list[dict]:
     ``quantity`` and ``closed_form`` non-empty strings, ``paper`` a key of
     :data:`compare.registry.PAPERS`, ``max_disagreement`` a finite number ≥ 0 (returned as a Python
     float), and no (quantity, paper) twice."""
-    from compare.registry import (
-        PAPERS,
-    )  # compare.registry imports compare.claim, which imports this
+    # compare.registry imports compare.claim, which imports this module
+    from compare.registry import PAPERS
 
     if not isinstance(rows, list):
         raise ValueError(f"crosswalk must be a list of rows (got {type(rows).__name__})")
