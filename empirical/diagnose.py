@@ -342,7 +342,7 @@ class Diagnosis:
                 )
             ax_d.set(xscale="log", xlabel=xlabel, ylabel="local dimension")
             ax_d.set_title("local dimension")
-            ax_d.legend(loc="upper right", fontsize=7)
+            ax_d.legend(loc="best", fontsize=7)
 
             series = (
                 {"a (global)": self.asymmetry}
