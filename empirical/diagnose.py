@@ -44,7 +44,11 @@ the autodiff route if that works, the finite differences if tracing raises (a tr
 to numpy, a concretisation, any ``TypeError``/``ValueError``).
 
 A score whose output dtype is float32 or narrower draws a :class:`LowPrecisionWarning` that names
-the noise floor measured on the field itself (see :attr:`Diagnosis.noise_floor`).
+the noise floor measured on the field itself (see :attr:`Diagnosis.noise_floor`). The test is on
+the dtype returned: a field that computes in float32 inside but returns float64 (a float32 array
+divided by the float64 σ, or cast at the end) is not detected, though its Jacobian carries the
+float32 rounding all the same. A JAX field that merely takes numpy input computes in float64 on
+the autodiff route, since its inputs are float64 under ``jax.enable_x64``.
 """
 
 from __future__ import annotations
@@ -266,7 +270,7 @@ class Diagnosis:
         if self.blocks is not None:
             cols += [f"{b:>9s}" for b in ("a_TT", "a_TN", "a_NN")]
         if self.normal_stiffness is not None:
-            cols.append(f"{'σ²s_⊥':>9s}")
+            cols.append(f"{'σ²s_⊥' if self.convention == 've' else 'v_t·s_⊥':>9s}")
         lines = ["  ".join(cols)]
         for i, level in enumerate(self.levels):
             row = [
