@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from empirical._atomic import atomic_writer, remove_stale_temporaries
+from empirical.plot_style import PALETTE, RC  # re-exported: the one style, shared with empirical
 
 __all__ = [
     "PALETTE",
@@ -26,31 +27,6 @@ __all__ = [
     "save_figure",
     "to_jsonable",
 ]
-
-RC = {
-    "figure.dpi": 110,
-    "savefig.dpi": 150,
-    "savefig.bbox": "tight",
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
-    "legend.fontsize": 8,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "grid.linewidth": 0.5,
-    "lines.linewidth": 1.4,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
-
-#: Theory is drawn in black/dark lines, measurements in colour.
-PALETTE = {
-    "theory": "#222222",
-    "exact": "#1f77b4",
-    "trained": "#d62728",
-    "alt": "#2ca02c",
-    "band": "#d62728",
-}
 
 
 def legend_with_visible_markers(ax, size: float = 16.0, **kwargs):
