@@ -1,6 +1,7 @@
 """The readings of the staircase claim (paper000 T-A5, §2.2 D1–D4): the closed-form predictions
 for Gaussian data against the metric functions on the exact spectrum, the 'away from the steps'
-rule, and the verdicts the claim reports under each reading."""
+rule, and the verdicts the claim reports under each reading; and the cross-paper trained claim,
+which reads the same quick network (kept in this file so that one test worker trains it, once)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 
 from compare.claim import Context
 from compare.claims import constrained_mixing as cm
+from compare.claims import cross_paper_trained as cpt
 from compare.readings import READINGS
+from compare.registry import select
 from compare.runner import make_profile
 from theory.spectra import linear_gaussian_singular_values
 
@@ -65,3 +68,30 @@ def test_claim_reports_every_reading(tmp_path):
     assert {r: control.readings[r] for r in ("D2 relative", "D2 absolute", "D3", "D4")} == {
         r: table[r]["verdict"] for r in ("D2 relative", "D2 absolute", "D3", "D4")
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The cross-paper trained claim on the staircase network
+
+
+def _quick(tmp_path, control=False):
+    return Context(profile=make_profile("quick", tmp_path), seed=0, progress=False, control=control)
+
+
+def test_trained_claim_reuses_the_staircase_network():
+    ctx = Context(profile=make_profile("quick"), seed=0, progress=False)
+    (mine,) = select(claim_id="cross_paper.trained_identities")[0].trains(ctx)
+    (theirs,) = cm.staircase_trainings(ctx)
+    assert mine.label == theirs.label and mine.args[1:] == theirs.args[1:]
+    assert mine.args[0].to_dict() == theirs.args[0].to_dict() and mine.kwargs == theirs.kwargs
+
+
+def test_trained_control_fails_and_quick_is_unjudged(tmp_path):
+    judged = cpt.trained_identities(_quick(tmp_path))
+    assert judged.verdict == "inconclusive"
+    assert all(np.isfinite(c.value) for c in judged.checks)
+    control = cpt.trained_identities(_quick(tmp_path, control=True))
+    assert control.verdict == "fail"
+    # v_t = t halves the energy route (v·(d − k)/(2v) in place of d − k) but not the trace route
+    assert "σ=0.05: v·E‖ŝ‖² vs −v E tr Ĵ" in control.failed
+    assert "σ=0.05: −v E tr Ĵ vs v·drift_energy" not in control.failed

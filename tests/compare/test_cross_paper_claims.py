@@ -1,15 +1,12 @@
-"""The cross-paper claims: the exact identities pass at quick and their controls are caught, their
-crosswalk rows reach the report's table, and the trained claim reads the staircase network of
-constrained_mixing (the quick one trained by test_constrained_mixing_staircase_readings) without
-training one of its own."""
+"""The cross-paper claims: the exact identities pass at quick and their controls are caught, and
+their crosswalk rows reach the report's table. The trained claim reads the staircase network of
+constrained_mixing; its tests sit beside that network's in test_constrained_mixing_staircase_readings."""
 
 import numpy as np
 import pytest
 
 from compare.claim import Context
-from compare.claims import constrained_mixing as cm
 from compare.claims import cross_paper as cp
-from compare.claims import cross_paper_trained as cpt
 from compare.registry import select
 from compare.report import render_markdown
 from compare.runner import make_profile, run_claim
@@ -83,22 +80,3 @@ def test_crosswalk_table_renders_in_the_cross_paper_section(tmp_path):
         "`normal_stiffness(√v_t)`" in row and "`drift_energy(d) − drift_energy(k) (α = 1)`" in row
     )
     assert row.count("—") == 1  # constrained_mixing has no closed form for it
-
-
-def test_trained_claim_reuses_the_staircase_network():
-    ctx = Context(profile=make_profile("quick"), seed=0, progress=False)
-    (mine,) = select(claim_id="cross_paper.trained_identities")[0].trains(ctx)
-    (theirs,) = cm.staircase_trainings(ctx)
-    assert mine.label == theirs.label and mine.args[1:] == theirs.args[1:]
-    assert mine.args[0].to_dict() == theirs.args[0].to_dict() and mine.kwargs == theirs.kwargs
-
-
-def test_trained_control_fails_and_quick_is_unjudged(tmp_path):
-    judged = cpt.trained_identities(_context(tmp_path))
-    assert judged.verdict == "inconclusive"
-    assert all(np.isfinite(c.value) for c in judged.checks)
-    control = cpt.trained_identities(_context(tmp_path, control=True))
-    assert control.verdict == "fail"
-    # v_t = t halves the energy route (v·(d − k)/(2v) in place of d − k) but not the trace route
-    assert "σ=0.05: v·E‖ŝ‖² vs −v E tr Ĵ" in control.failed
-    assert "σ=0.05: −v E tr Ĵ vs v·drift_energy" not in control.failed
