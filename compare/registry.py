@@ -98,11 +98,18 @@ def claim(
 
 
 def all_claims() -> list[Claim]:
-    """Every registered claim, in report order (paper, then registration)."""
+    """Every registered claim, in report order: paper, then module (:data:`_CLAIM_MODULES`), then
+    registration within the module; the same whatever order the modules were imported in."""
     for name in _CLAIM_MODULES:
         importlib.import_module(f"compare.claims.{name}")
-    order = {p: i for i, p in enumerate(PAPERS)}
-    return sorted(_REGISTRY.values(), key=lambda c: order[c.paper])
+    paper = {p: i for i, p in enumerate(PAPERS)}
+    module = {f"compare.claims.{m}": i for i, m in enumerate(_CLAIM_MODULES)}
+    registered = {cid: i for i, cid in enumerate(_REGISTRY)}
+
+    def key(c: Claim) -> tuple[int, int, int]:
+        return paper[c.paper], module.get(c.run.__module__, len(module)), registered[c.id]
+
+    return sorted(_REGISTRY.values(), key=key)
 
 
 def _near(word: str, candidates, n: int = 3) -> list[str]:

@@ -1,5 +1,7 @@
 """The claim registry and the Claim/Outcome types."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +10,7 @@ import pytest
 from compare.claim import KINDS, VERDICTS, Claim, Outcome, check
 from compare.registry import PAPERS, all_claims, select
 
-# The claims issue #3 asks for; each later issue adds its own.
+# The foundation claims; each paper added later brings its own.
 FOUNDATION = {
     "constrained_mixing.gaussian_jacobian",
     "constrained_mixing.local_dimension_staircase",
@@ -142,3 +144,17 @@ def test_verdict_is_derived_from_the_checks():
 def test_every_claim_declares_a_control():
     for c in all_claims():
         assert len(c.control.split()) >= 3, c.id  # a sentence naming the fault, not a placeholder
+
+
+def test_report_order_does_not_depend_on_import_order():
+    """A module imported ahead of its siblings (as a test file may do) keeps its place."""
+    script = (
+        "import compare.claims.cross_paper_trained, compare.claims.score_smoothing_trained\n"
+        "from compare.registry import all_claims\n"
+        "print('\\n'.join(c.id for c in all_claims()))\n"
+    )
+    fresh = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert fresh == [c.id for c in all_claims()]
+    assert fresh[-1] == "cross_paper.trained_identities"
