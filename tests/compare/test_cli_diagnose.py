@@ -139,3 +139,65 @@ def test_trained_example_runs_with_tiny_steps(tmp_path, model_cache, capsys):
     assert "normal stiffness slope" in printed
     names = sorted(p.name for p in out.iterdir())
     assert names == [f"diagnosis_{n}.{e}" for n in ("exact", "trained") for e in ("json", "png")]
+
+
+def _tweedie_sphere_score(x, sigma, n_u=200, n_phi=128):
+    """(E[x₀|x] − x)/σ² with x₀ uniform on the unit sphere: Gauss–Legendre in cos θ₀, trapezoid
+    in φ₀ (periodic), weights exp((x·x₀ − |x|)/σ²). Independent of the Bessel closed form."""
+    u, w_u = np.polynomial.legendre.leggauss(n_u)
+    phi = 2.0 * np.pi * np.arange(n_phi) / n_phi
+    sin_u = np.sqrt(1.0 - u**2)
+    x0 = np.stack(
+        [
+            np.outer(sin_u, np.cos(phi)).ravel(),
+            np.outer(sin_u, np.sin(phi)).ravel(),
+            np.repeat(u, n_phi),
+        ],
+        axis=1,
+    )
+    w = np.repeat(w_u, n_phi)
+    out = []
+    for xi in x:
+        weight = w * np.exp((x0 @ xi - np.linalg.norm(xi)) / sigma**2)
+        out.append((weight @ x0 / weight.sum() - xi) / sigma**2)
+    return np.array(out)
+
+
+def test_rotated_sphere_score_matches_the_posterior_mean():
+    sphere = _example("rotated_sphere")
+    x = np.array([[0.3, -0.2, 0.9], [1.2, 0.4, -0.5], [0.02, 0.01, -0.03], [0.0, 0.0, 1.5]])
+    for sigma in (0.3, 1.0, 3.0):
+        np.testing.assert_allclose(
+            sphere.sphere_score(x, sigma), _tweedie_sphere_score(x, sigma), rtol=1e-9, atol=1e-12
+        )
+        rotation = sphere.OMEGA * np.stack([-x[:, 1], x[:, 0], 0 * x[:, 2]], axis=1) / sigma**2
+        np.testing.assert_allclose(
+            sphere.score(x, sigma), sphere.sphere_score(x, sigma) + rotation, rtol=1e-15
+        )
+    assert np.all(sphere.sphere_score(np.zeros((1, 3)), 0.5) == 0)  # the limit r → 0
+    pts = np.vstack([x, [[0.0, 0.0, -2.0]], sphere.sample(5, np.random.default_rng(2))])
+    basis = sphere.tangent(pts)  # orthonormal, and orthogonal to the radial direction
+    gram = np.einsum("nij,nik->njk", basis, basis)
+    np.testing.assert_allclose(gram, np.broadcast_to(np.eye(2), gram.shape), atol=1e-15)
+    assert np.max(np.abs(np.einsum("nij,ni->nj", basis, pts))) < 1e-15
+    with pytest.raises(ValueError, match="origin"):
+        sphere.tangent(np.zeros((1, 3)))
+
+
+def test_rotated_sphere_example_shows_the_rotation_inside_the_sphere():
+    from empirical import diagnose
+
+    sphere = _example("rotated_sphere")
+    x = np.vstack([sphere.sample(6, np.random.default_rng(1)), [[0.0, 0.0, 1.0]]])  # and a pole
+    sigmas = [0.05, 0.3, 2.0]
+    rotated = diagnose(sphere.score, x, sigmas, manifold=sphere.tangent, jacobian="fd")
+    still = diagnose(sphere.sphere_score, x, sigmas, manifold=sphere.tangent, jacobian="fd")
+    for i, sigma in enumerate(sigmas):
+        expected = sphere.expected_blocks(x, sigma)
+        for name in ("a_TT", "a_TN"):  # per point: ω|cos θ|/(1 − L), √2 ω|sin θ|/(1 − B L')
+            np.testing.assert_allclose(
+                rotated.blocks[name][i], expected[name], rtol=1e-6, atol=1e-9
+            )
+            assert np.max(still.blocks[name][i]) < 1e-8  # no rotation, no curl: the control
+        assert np.all(rotated.blocks["a_NN"][i] == 0)  # one normal direction: a 1×1 block
+    assert np.min(rotated.blocks["a_TT"][0, :-1]) > 0.05 and rotated.blocks["a_TN"][0, -1] < 1e-9
