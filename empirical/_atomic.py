@@ -30,6 +30,17 @@ MIN_TMP_AGE_SECONDS = 60.0
 STALE_SECONDS = 3600.0
 
 
+def _plain_file_mode() -> int:
+    """The mode ``open(path, "w")`` would give a new file here: 0o666 less the process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+#: Outputs are shared (reports, figures, the model cache): not the temporary file's 0600.
+_FILE_MODE = _plain_file_mode()
+
+
 def _in_use(tmp: Path) -> bool | None:
     """Whether a writer still holds ``tmp`` (its ``flock``); ``None`` where that cannot be told."""
     if fcntl is None:
@@ -90,6 +101,8 @@ def atomic_writer(path: Path, *, prefix: str) -> Iterator[BinaryIO]:
             yield f
             f.flush()
             os.fsync(f.fileno())
+            if hasattr(os, "fchmod"):  # mkstemp makes it 0600: give it a plain file's mode
+                os.fchmod(f.fileno(), _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
