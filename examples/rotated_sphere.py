@@ -9,16 +9,13 @@ antisymmetric; at a point of polar angle θ, ẑ = cos θ e_r − sin θ e_θ, s
 tangent directions e_θ, e_φ with weight cos θ (curl inside the sphere: a_TT) and the radial
 direction with e_φ with weight sin θ (a_TN).
 
-Run ``python examples/rotated_sphere.py`` for the Python call, or the command line:
+Diagnose it from the command line (``examples/rotated_circle.py`` shows the same as a Python call):
 
     python -m compare diagnose examples/rotated_sphere.py:score --dim 3 \\
         --points examples/rotated_sphere.py:sample --manifold examples/rotated_sphere.py:tangent
 """
 
 from __future__ import annotations
-
-import argparse
-from pathlib import Path
 
 import numpy as np
 
@@ -99,23 +96,3 @@ def expected_blocks(x, sigma) -> dict[str, np.ndarray]:
         "a_TN": np.sqrt(2.0) * OMEGA * np.sqrt(1.0 - cos_t**2) / (1.0 - b_dl),
         "a_NN": np.zeros(len(x)),
     }
-
-
-def main(argv=None) -> int:
-    from empirical import diagnose
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--outdir", type=Path, default=Path("."), help="where to write (default .)")
-    args = parser.parse_args(argv)
-    x = sample(256, np.random.default_rng(0))
-    sigmas = np.geomspace(0.01, 10.0, 13)
-    result = diagnose(score, x, sigmas, manifold=tangent)
-    print(result.summary())
-    args.outdir.mkdir(parents=True, exist_ok=True)
-    result.plot(args.outdir / "diagnosis.png")
-    result.to_json(args.outdir / "diagnosis.json")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
